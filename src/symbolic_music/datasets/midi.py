@@ -1,0 +1,59 @@
+"""MIDI datasets: one symusic ``Score``, or a folder of them keyed by relative name."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from symusic import Score
+
+from symbolic_music.datasets._artifact import ArtifactDataset
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+class MidiDataset(ArtifactDataset):
+    """One MIDI file as a ``symusic.Score`` (ticks).
+
+    Loading a file that symusic cannot parse raises symusic's error, naming nothing else:
+    catch it where a skip is wanted (the data_engineering loader does).
+    """
+
+    def _read(self, path: Path) -> Score:
+        return Score(str(path))
+
+    def _write(self, data: Score, path: Path) -> None:
+        data.dump_midi(str(path))
+
+    def preview(self) -> "ImagePreview":  # noqa: F821 - annotation read by kedro-viz
+        """A piano-roll PNG for kedro-viz, base64-encoded."""
+        from symbolic_music.music.plots import piano_roll_png
+
+        return base64.b64encode(piano_roll_png(self.load())).decode()
+
+
+class MidiFolderDataset(ArtifactDataset):
+    """A folder of MIDI files as ``{name: Score}``; ``name`` is the path inside the folder
+    without its suffix and may contain ``/`` (e.g. ``task1/balanced/sample_000``).
+
+    Saving an empty dict writes an empty folder. Every file is written as ``<name>.mid``.
+    """
+
+    def _read(self, path: Path) -> dict[str, Score]:
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES)
+        return {str(p.relative_to(path).with_suffix("")): Score(str(p)) for p in files}
+
+    def _write(self, data: dict[str, Score], path: Path) -> None:
+        path.mkdir(parents=True)
+        for name, score in data.items():
+            target = path / f"{name}.mid"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            score.dump_midi(str(target))
+
+
+def score_from_bytes(data: bytes) -> Score:
+    """Parse MIDI bytes; raises ``ValueError`` for empty input (symusic would crash on it)."""
+    if not data:
+        raise ValueError("empty file (0 bytes)")
+    return Score.from_midi(data)
+

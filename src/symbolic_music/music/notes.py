@@ -1,0 +1,57 @@
+"""Notes out of MIDI: one piano track per piece, and a vectorised note table in seconds.
+
+The single source of note extraction for data_engineering, evaluation and the notebooks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from symusic import Score, Track
+
+NOTE_COLUMNS = ["pitch", "velocity", "start", "end", "step", "duration"]
+
+
+def merged_piano_score(score: Score) -> Score:
+    """All pitched notes and pedals of ``score`` in one piano track (program 0), in ticks.
+
+    Drum tracks are dropped. Tempos, time and key signatures are kept. A score with no pitched
+    notes comes back with one empty track.
+    """
+    merged = Track(name="Piano", program=0, is_drum=False)
+    for track in score.tracks:
+        if track.is_drum:
+            continue
+        merged.notes.extend(track.notes)
+        merged.pedals.extend(track.pedals)
+    merged.notes.sort()
+    merged.pedals.sort()
+    result = Score(score.ticks_per_quarter)
+    result.tempos = score.tempos.copy()
+    result.time_signatures = score.time_signatures.copy()
+    result.key_signatures = score.key_signatures.copy()
+    result.tracks.append(merged)
+    return result
+
+
+def notes_table(score: Score) -> pd.DataFrame:
+    """One row per note of all pitched tracks: ``pitch, velocity, start, end, step, duration``.
+
+    Times are seconds (tempo map applied). Rows are in onset order, then pitch, which is how
+    polyphony is flattened. ``step`` is the onset gap to the previous note (0 for the first).
+    An empty score gives an empty table with these columns.
+    """
+    seconds = score.to("second") if score.ttype != "Second" else score
+    arrays = [track.notes.numpy() for track in seconds.tracks if not track.is_drum and len(track.notes)]
+    if not arrays:
+        return pd.DataFrame({column: pd.Series(dtype=float) for column in NOTE_COLUMNS})
+    pitch = np.concatenate([a["pitch"] for a in arrays]).astype(np.int64)
+    velocity = np.concatenate([a["velocity"] for a in arrays]).astype(np.int64)
+    start = np.concatenate([a["time"] for a in arrays]).astype(np.float64)
+    duration = np.concatenate([a["duration"] for a in arrays]).astype(np.float64)
+    order = np.lexsort((pitch, start))
+    pitch, velocity, start, duration = pitch[order], velocity[order], start[order], duration[order]
+    step = np.diff(start, prepend=start[0])
+    return pd.DataFrame(
+        {"pitch": pitch, "velocity": velocity, "start": start, "end": start + duration, "step": step, "duration": duration}
+    )

@@ -1,0 +1,144 @@
+"""lstm_model nodes: note table in; checkpoint, history, metrics and loss plot out."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from dataclasses import asdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+from symbolic_music.models.lstm import NUM_PITCHES, LSTMConfig, NoteLSTM, lstm_loss, note_windows  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+def make_note_windows(notes: pd.DataFrame, params: dict) -> tuple[dict, dict, dict]:
+    """Note table → windows of train (stride ``seq_length // 4``), validation (same) and test
+    (stride 1, so every note after the first window of a piece is predicted once)."""
+    seq_length = params["seq_length"]
+    if seq_length < 1:
+        raise ValueError(f"lstm_model.seq_length must be positive, got {seq_length}")
+    stride = max(1, seq_length // 4)
+    split = {name: notes[notes["split"] == name] for name in ("train", "validation", "test")}
+    windows = (
+        note_windows(split["train"], seq_length, stride, params["timing"]),
+        note_windows(split["validation"], seq_length, stride, params["timing"]),
+        note_windows(split["test"], seq_length, 1, params["timing"]),
+    )
+    log.info("LSTM windows: %s", {name: len(w["pitch"]) for name, w in zip(split, windows)})
+    return windows
+
+
+def _batches(windows: dict, batch_size: int, generator: torch.Generator | None = None):
+    order = torch.randperm(len(windows["pitch"]), generator=generator) if generator else torch.arange(len(windows["pitch"]))
+    for start in range(0, len(order), batch_size):
+        index = order[start : start + batch_size]
+        yield {k: v[index] for k, v in windows.items()}
+
+
+def _run_batch(model: NoteLSTM, batch: dict, weights: dict):
+    logits, timing = model(batch["pitch"], batch["timing"])
+    return lstm_loss(logits, timing, batch["target_pitch"], batch["target_timing"], batch["pitch"][:, -1], weights)
+
+
+@torch.no_grad()
+def _mean_loss(model: NoteLSTM, windows: dict, params: dict) -> float:
+    model.eval()
+    total, count = 0.0, 0
+    for batch in _batches(windows, params["batch_size"]):
+        loss, _ = _run_batch(model, batch, params["loss_weights"])
+        total += float(loss) * len(batch["pitch"])
+        count += len(batch["pitch"])
+    return total / max(count, 1)
+
+
+def train_lstm(train_windows: dict, validation_windows: dict, params: dict) -> tuple[dict, dict]:
+    """Windows → (best checkpoint on validation loss ``{"config", "state_dict"}``, history).
+
+    Adam, a fixed seed, early stopping after ``patience`` epochs without improvement.
+    """
+    torch.manual_seed(params["seed"])
+    generator = torch.Generator().manual_seed(params["seed"])
+    config = LSTMConfig(**params["model"])
+    model = NoteLSTM(config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=params["learning_rate"])
+    history = {"train": [], "validation": []}
+    best_loss, best_state, stale = math.inf, copy.deepcopy(model.state_dict()), 0
+    step = 0
+    for epoch in range(1, params["epochs"] + 1):
+        model.train()
+        num_batches = math.ceil(len(train_windows["pitch"]) / params["batch_size"])
+        for batch in tqdm(_batches(train_windows, params["batch_size"], generator), total=num_batches, desc=f"LSTM epoch {epoch}"):
+            loss, parts = _run_batch(model, batch, params["loss_weights"])
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), params["max_grad_norm"])
+            optimizer.step()
+            step += 1
+            if step % params["logging_steps"] == 0:
+                history["train"].append({"step": step, "epoch": epoch, "loss": float(loss), **parts})
+        validation_loss = _mean_loss(model, validation_windows, params)
+        history["validation"].append({"step": step, "epoch": epoch, "loss": validation_loss})
+        log.info("LSTM epoch %d: validation loss %.4f", epoch, validation_loss)
+        if validation_loss < best_loss:
+            best_loss, best_state, stale = validation_loss, copy.deepcopy(model.state_dict()), 0
+        else:
+            stale += 1
+            if stale >= params["patience"]:
+                log.info("Early stopping after epoch %d", epoch)
+                break
+    history["best_validation_loss"] = best_loss
+    return {"config": asdict(config), "state_dict": best_state}, history
+
+
+def load_lstm(checkpoint: dict) -> NoteLSTM:
+    """Checkpoint dict → an ``NoteLSTM`` in eval mode."""
+    model = NoteLSTM(LSTMConfig(**checkpoint["config"]))
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval()
+
+
+@torch.no_grad()
+def evaluate_lstm(checkpoint: dict, train_windows: dict, test_windows: dict, params: dict) -> dict:
+    """Checkpoint + windows → test pitch bits per note, beside a pitch-unigram model fitted on
+    the train targets (add-one), and the timing MSE in normalised units."""
+    model = load_lstm(checkpoint)
+    pitch_nats, timing_se, count = 0.0, 0.0, 0
+    for batch in _batches(test_windows, params["batch_size"]):
+        logits, timing = model(batch["pitch"], batch["timing"])
+        pitch_nats += float(torch.nn.functional.cross_entropy(logits, batch["target_pitch"], reduction="sum"))
+        timing_se += float(((timing - batch["target_timing"]) ** 2).sum())
+        count += len(batch["pitch"])
+    counts = np.bincount(train_windows["target_pitch"].numpy(), minlength=NUM_PITCHES) + 1.0
+    log_prob = np.log(counts / counts.sum())
+    unigram_nats = float(-log_prob[test_windows["target_pitch"].numpy()].sum())
+    metrics = {
+        "lstm": {"pitch_bits_per_note": pitch_nats / math.log(2) / count, "timing_mse": timing_se / (2 * count)},
+        "pitch_unigram": {"pitch_bits_per_note": unigram_nats / math.log(2) / count},
+        "test_notes_predicted": count,
+    }
+    log.info("Test pitch bits/note: LSTM %.3f, unigram %.3f", metrics["lstm"]["pitch_bits_per_note"], metrics["pitch_unigram"]["pitch_bits_per_note"])
+    return metrics
+
+
+def plot_lstm_history(history: dict) -> plt.Figure:
+    """History → train loss per logging step and validation loss per epoch."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    train, validation = pd.DataFrame(history["train"]), pd.DataFrame(history["validation"])
+    if len(train):
+        ax.plot(train["step"], train["loss"], label="train")
+    if len(validation):
+        ax.plot(validation["step"], validation["loss"], "o-", label="validation")
+    ax.set(xlabel="step", ylabel="loss (CE + weighted MSE + coherence)", title="LSTM loss")
+    ax.legend()
+    fig.tight_layout()
+    return fig
