@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from kedro_datasets._typing import ImagePreview
 from symusic import Score
 
 from symbolic_music.datasets._artifact import ArtifactDataset
@@ -25,11 +26,11 @@ class MidiDataset(ArtifactDataset):
     def _write(self, data: Score, path: Path) -> None:
         data.dump_midi(str(path))
 
-    def preview(self) -> "ImagePreview":  # noqa: F821 - annotation read by kedro-viz
+    def preview(self) -> ImagePreview:
         """A piano-roll PNG for kedro-viz, base64-encoded."""
         from symbolic_music.music.plots import piano_roll_png
 
-        return base64.b64encode(piano_roll_png(self.load())).decode()
+        return ImagePreview(base64.b64encode(piano_roll_png(self.load())).decode())
 
 
 class MidiFolderDataset(ArtifactDataset):
@@ -49,11 +50,4 @@ class MidiFolderDataset(ArtifactDataset):
             target = path / f"{name}.mid"
             target.parent.mkdir(parents=True, exist_ok=True)
             score.dump_midi(str(target))
-
-
-def score_from_bytes(data: bytes) -> Score:
-    """Parse MIDI bytes; raises ``ValueError`` for empty input (symusic would crash on it)."""
-    if not data:
-        raise ValueError("empty file (0 bytes)")
-    return Score.from_midi(data)
 

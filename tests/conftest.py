@@ -1,0 +1,130 @@
+"""Shared fixtures: a tiny MAESTRO-layout corpus written with symusic, and test-sized parameters."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
+from kedro_datasets.pandas import CSVDataset
+from kedro_datasets.partitions import PartitionedDataset
+from symusic import Note, Score, Tempo, Track
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+COMPOSERS = ["Ada Composer", "Ben Composer", "Cy Composer"]
+SPLIT_PATTERN = ["train"] * 8 + ["validation"] * 2 + ["test"] * 2
+
+
+def make_score(seed: int, num_notes: int = 80, ticks_per_quarter: int = 480) -> Score:
+    """A random-walk melody with occasional octave doublings (two-note chords), 120 bpm, in ticks."""
+    rng = np.random.default_rng(seed)
+    score = Score(ticks_per_quarter)
+    score.tempos.append(Tempo(0, 120.0))
+    track = Track(name="Piano", program=0, is_drum=False)
+    time, pitch = 0, 60 + seed % 7
+    for _ in range(num_notes):
+        pitch = int(np.clip(pitch + rng.integers(-4, 5), 40, 90))
+        advance = int(rng.choice([240, 480]))
+        duration = int(rng.choice([advance // 2, advance]))  # notes never overlap, so MIDI round-trips exactly
+        velocity = int(rng.integers(40, 110))
+        track.notes.append(Note(time, duration, pitch, velocity))
+        if rng.random() < 0.25:
+            track.notes.append(Note(time, duration, pitch - 12, velocity))
+        time += advance
+    score.tracks.append(track)
+    return score
+
+
+def write_corpus(root: Path, num_pieces: int = 12) -> pd.DataFrame:
+    """Write ``num_pieces`` MIDI files and ``maestro-v3.0.0.csv`` in MAESTRO's layout under ``root``."""
+    rows = []
+    for index in range(num_pieces):
+        year = 2004 + index % 3
+        midi_filename = f"{year}/piece_{index:02d}.midi"
+        path = root / midi_filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        make_score(index).dump_midi(str(path))
+        rows.append({
+            "canonical_composer": COMPOSERS[index % len(COMPOSERS)],
+            "canonical_title": f"Piece {index}",
+            "split": SPLIT_PATTERN[index % len(SPLIT_PATTERN)],
+            "year": year,
+            "midi_filename": midi_filename,
+            "audio_filename": midi_filename.replace(".midi", ".wav"),
+            "duration": 40.0,
+        })
+    metadata = pd.DataFrame(rows)
+    metadata.to_csv(root / "maestro-v3.0.0.csv", index=False)
+    return metadata
+
+
+def raw_catalog(root: Path) -> DataCatalog:
+    """The maestro environment's two raw entries, pointed at ``root``."""
+    return DataCatalog(
+        {
+            "raw_metadata": CSVDataset(filepath=str(root / "maestro-v3.0.0.csv"), load_args={"keep_default_na": False}),
+            "raw_midi": PartitionedDataset(path=str(root), dataset="symbolic_music.datasets.MidiDataset", filename_suffix=".midi"),
+        }
+    )
+
+
+class KeptDataset(MemoryDataset):
+    """A memory dataset the runner cannot release, so tests can read intermediate outputs."""
+
+    def _release(self) -> None:
+        pass
+
+
+def run_pipeline(pipeline: Pipeline, catalog: DataCatalog, inputs: dict | None = None) -> dict:
+    """Run ``pipeline`` with ``SequentialRunner``; ``inputs`` are fed as memory datasets. Returns
+    every output of every node, loaded."""
+    for name, value in (inputs or {}).items():
+        catalog[name] = MemoryDataset(value, copy_mode="assign")
+    for name in pipeline.all_outputs():
+        if name not in catalog:
+            catalog[name] = KeptDataset(copy_mode="assign")
+    SequentialRunner().run(pipeline, catalog)
+    return {name: catalog[name].load() for name in pipeline.all_outputs()}
+
+
+@pytest.fixture(scope="session")
+def base_params() -> dict:
+    """The parameters of conf/base, as Kedro loads them."""
+    loader = OmegaConfigLoader(conf_source=str(PROJECT_ROOT / "conf"), base_env="base", default_run_env="base")
+    return loader["parameters"]
+
+
+@pytest.fixture(scope="session")
+def params(base_params, tmp_path_factory) -> dict:
+    """conf/base parameters shrunk so every pipeline finishes in seconds."""
+    p = copy.deepcopy(base_params)
+    p["transformer_model"].update(max_length=64, stride=48, trainer_dir=str(tmp_path_factory.mktemp("trainer")))
+    p["transformer_model"]["model"].update(n_positions=64, n_layer=1, n_embd=32, n_head=2)
+    p["transformer_model"]["training"].update(num_train_epochs=2, per_device_train_batch_size=8, logging_steps=2, warmup_steps=2)
+    p["lstm_model"].update(seq_length=8, epochs=2, batch_size=16, logging_steps=2)
+    p["lstm_model"]["model"].update(embedding_dim=8, hidden_size=16)
+    p["generation"].update(num_samples=2, max_new_tokens=40)
+    return p
+
+
+@pytest.fixture(scope="session")
+def corpus_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("maestro_layout")
+    write_corpus(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def engineered(corpus_root, params) -> dict:
+    """Every output of data_engineering run once on the tiny corpus."""
+    from symbolic_music.pipelines import data_engineering
+
+    catalog = raw_catalog(corpus_root)
+    catalog["params:data_engineering"] = MemoryDataset(params["data_engineering"])
+    return run_pipeline(data_engineering.create_pipeline(), catalog)

@@ -1,0 +1,74 @@
+"""generation: preset validation, seeded sampling, greedy equivalence, decoding and the pipeline."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from kedro.io import DataCatalog, MemoryDataset
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from symbolic_music.pipelines import generation
+from symbolic_music.pipelines.generation.nodes import generate_unconditioned, sample_tokens, validate_presets
+from symbolic_music.pipelines.transformer_model.nodes import build_model, special_ids
+from tests.conftest import run_pipeline
+
+
+@pytest.fixture(scope="module")
+def model(engineered, params):
+    torch.manual_seed(0)
+    return build_model(engineered["tokenizer"], params["transformer_model"]).eval()
+
+
+@pytest.mark.parametrize(
+    "preset, name",
+    [
+        ({"temperature": -1.0, "top_k": 5, "top_p": 0.9}, "temperature"),
+        ({"temperature": 1.0, "top_k": -2, "top_p": 0.9}, "top_k"),
+        ({"temperature": 1.0, "top_k": 5, "top_p": 1.5}, "top_p"),
+        ({"temperature": 1.0, "top_k": 5, "top_p": 0.9, "topk": 3}, "topk"),
+    ],
+)
+def test_bad_presets_are_named(preset, name, params):
+    bad = copy.deepcopy(params["generation"])
+    bad["presets"]["broken"] = preset
+    with pytest.raises(ValueError, match=f"generation.presets.broken.*{name}|{name}.*generation.presets.broken|broken has unknown keys.*{name}"):
+        validate_presets(bad)
+
+
+def test_same_seed_gives_identical_tokens(model, engineered):
+    ids = special_ids(engineered["tokenizer"])
+    preset = {"temperature": 1.0, "top_k": 0, "top_p": 1.0}
+    first = sample_tokens(model, [ids["bos"]], 3, preset, 30, 7, ids["eos"], ids["pad"])
+    second = sample_tokens(model, [ids["bos"]], 3, preset, 30, 7, ids["eos"], ids["pad"])
+    other = sample_tokens(model, [ids["bos"]], 3, preset, 30, 8, ids["eos"], ids["pad"])
+    assert first == second and first != other
+
+
+def test_top_k_one_is_greedy():
+    torch.manual_seed(0)
+    tiny = GPT2LMHeadModel(GPT2Config(vocab_size=30, n_positions=32, n_layer=1, n_embd=16, n_head=2)).eval()
+    sampled = sample_tokens(tiny, [1], 2, {"temperature": 1.3, "top_k": 1, "top_p": 1.0}, 12, 3, eos_id=29, pad_id=0)
+    greedy = tiny.generate(torch.tensor([[1]]), do_sample=False, max_new_tokens=12, eos_token_id=29, pad_token_id=0)[0, 1:].tolist()
+    greedy = greedy[: greedy.index(29)] if 29 in greedy else greedy
+    assert sampled == [[t for t in greedy if t != 0]] * 2
+
+
+def test_generation_pipeline_writes_pieces_with_notes_and_manifest(model, engineered, params):
+    catalog = DataCatalog({"params:generation": MemoryDataset(params["generation"])})
+    out = run_pipeline(generation.create_pipeline(), catalog, {"transformer": model, "tokenizer": engineered["tokenizer"]})
+    manifest = out["generation_manifest"]
+    expected = len(params["generation"]["presets"]) * params["generation"]["num_samples"]
+    assert len(out["generated_midi"]) + len(manifest["dropped"]) == expected
+    for name, score in out["generated_midi"].items():
+        assert score.note_num() > 0
+        assert manifest["files"][name]["notes"] == score.note_num()
+        assert name.split("/")[1] in params["generation"]["presets"]
+
+
+def test_generate_unconditioned_rejects_bad_preset_before_sampling(params, engineered):
+    bad = copy.deepcopy(params["generation"])
+    bad["presets"]["balanced"]["temperature"] = 0
+    with pytest.raises(ValueError, match="balanced.temperature"):
+        generate_unconditioned(None, engineered["tokenizer"], bad)

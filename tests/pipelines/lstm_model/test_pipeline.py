@@ -1,0 +1,113 @@
+"""lstm_model: windows, timing normalisation, the coherence gradient, training and metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from kedro.io import DataCatalog, MemoryDataset
+
+from symbolic_music.models.lstm import (
+    LSTMConfig,
+    NoteLSTM,
+    coherence_penalty,
+    denormalise_timing,
+    lstm_loss,
+    normalise_timing,
+    note_windows,
+)
+from symbolic_music.pipelines import lstm_model
+from symbolic_music.pipelines.lstm_model.nodes import evaluate_lstm, load_lstm, make_note_windows, plot_lstm_history, train_lstm
+from tests.conftest import run_pipeline
+
+
+def test_timing_clip_and_inverse_round_trip(params):
+    timing = params["lstm_model"]["timing"]
+    seconds = np.array([0.0, 0.05, 0.3, 2.0, 9.0])
+    normalised = normalise_timing(seconds, timing["step_min"], timing["step_max"])
+    assert normalised.min() == 0.0 and normalised.max() == 1.0
+    back = denormalise_timing(normalised, timing["step_min"], timing["step_max"])
+    assert back == pytest.approx(np.clip(seconds, 0.05, 2.0))
+
+
+def test_coherence_term_has_a_gradient():
+    logits = torch.zeros(2, 128, requires_grad=True)
+    with torch.no_grad():
+        logits[:, 100] = 5.0  # most mass far above the last pitch
+    penalty = coherence_penalty(logits, torch.tensor([40, 40]))
+    penalty.backward()
+    assert penalty.item() > 0
+    assert logits.grad.abs().sum() > 0
+    # and it pushes probability towards pitches within an octave of the last one
+    assert logits.grad[0, 100] > 0 > logits.grad[0, 40]
+
+
+def test_coherence_term_is_zero_for_steps_within_an_octave():
+    logits = torch.full((1, 128), -1e4)
+    logits[0, 62] = 0.0
+    assert coherence_penalty(logits, torch.tensor([60])).item() == 0.0
+
+
+def test_loss_uses_every_weight():
+    logits, timing = torch.randn(4, 128), torch.rand(4, 2)
+    args = (logits, timing, torch.randint(0, 128, (4,)), torch.rand(4, 2), torch.randint(0, 128, (4,)))
+    _, parts = lstm_loss(*args, {"pitch": 1.0, "timing": 1.0, "coherence": 1.0})
+    total, _ = lstm_loss(*args, {"pitch": 2.0, "timing": 3.0, "coherence": 5.0})
+    assert total.item() == pytest.approx(2 * parts["pitch"] + 3 * parts["timing"] + 5 * parts["coherence"], rel=1e-5)
+
+
+def test_note_windows_shapes_and_targets(params):
+    notes = pd.DataFrame({"piece_id": ["a"] * 10, "pitch": range(60, 70), "step": [0.5] * 10, "duration": [0.5] * 10})
+    windows = note_windows(notes, seq_length=4, stride=2, timing=params["lstm_model"]["timing"])
+    assert windows["pitch"].shape == (3, 4) and windows["timing"].shape == (3, 4, 2)
+    assert windows["target_pitch"].tolist() == [64, 66, 68]
+    assert windows["pitch"][1].tolist() == [62, 63, 64, 65]
+
+
+def test_model_is_unidirectional_by_default_and_shapes(params):
+    model = NoteLSTM(LSTMConfig(**params["lstm_model"]["model"]))
+    assert not model.lstm.bidirectional
+    logits, timing = model(torch.zeros(3, 5, dtype=torch.long), torch.zeros(3, 5, 2))
+    assert logits.shape == (3, 128) and timing.shape == (3, 2)
+
+
+def test_make_note_windows_rejects_bad_seq_length(engineered, params):
+    with pytest.raises(ValueError, match="seq_length"):
+        make_note_windows(engineered["notes"], {**params["lstm_model"], "seq_length": 0})
+
+
+@pytest.fixture(scope="module")
+def lstm_run(engineered, params):
+    train, validation, test = make_note_windows(engineered["notes"], params["lstm_model"])
+    checkpoint, history = train_lstm(train, validation, params["lstm_model"])
+    return train, test, checkpoint, history
+
+
+def test_train_lstm_is_seeded_and_keeps_history(lstm_run, engineered, params):
+    train, _, checkpoint, history = lstm_run
+    assert len(history["validation"]) >= 1
+    validation = make_note_windows(engineered["notes"], params["lstm_model"])[1]
+    again, _ = train_lstm(train, validation, params["lstm_model"])
+    for name, tensor in checkpoint["state_dict"].items():
+        assert torch.allclose(tensor, again["state_dict"][name]), name
+    assert isinstance(load_lstm(checkpoint), NoteLSTM)
+
+
+def test_evaluate_lstm_reports_bits_per_note(lstm_run, params):
+    train, test, checkpoint, _ = lstm_run
+    metrics = evaluate_lstm(checkpoint, train, test, params["lstm_model"])
+    assert metrics["test_notes_predicted"] == len(test["pitch"])
+    assert 0 < metrics["lstm"]["pitch_bits_per_note"] < 20
+    assert metrics["pitch_unigram"]["pitch_bits_per_note"] > 0
+
+
+def test_plot_lstm_history(lstm_run):
+    assert len(plot_lstm_history(lstm_run[3]).axes[0].lines) == 2
+
+
+def test_lstm_pipeline_runs(engineered, params):
+    catalog = DataCatalog({"params:lstm_model": MemoryDataset(params["lstm_model"])})
+    out = run_pipeline(lstm_model.create_pipeline(), catalog, {"notes": engineered["notes"]})
+    assert set(out["lstm"]) == {"config", "state_dict"}
+    assert "lstm" in out["lstm_metrics"]

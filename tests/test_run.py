@@ -1,0 +1,124 @@
+"""The project as users meet it: the registry, both environments' catalogs, and ``kedro run``
+through the real CLI on a copy of the project with a tiny corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from kedro.framework.startup import bootstrap_project
+from kedro.framework.session import KedroSession
+
+from symbolic_music.pipeline_registry import register_pipelines
+from tests.conftest import PROJECT_ROOT, write_corpus
+
+PIPELINES = ["data_engineering", "eda", "transformer_model", "lstm_model", "generation", "evaluation"]
+
+
+def test_registry_has_the_six_pipelines_and_default_runs_them_all():
+    pipelines = register_pipelines()
+    assert set(pipelines) == {*PIPELINES, "__default__"}
+    all_nodes = {node.name for name in PIPELINES for node in pipelines[name].nodes}
+    assert {node.name for node in pipelines["__default__"].nodes} == all_nodes
+
+
+@pytest.mark.parametrize("env, raw_type", [("base", "Music21CorpusDataset"), ("maestro", "CSVDataset")])
+def test_catalog_resolves_in_each_environment(env, raw_type):
+    bootstrap_project(PROJECT_ROOT)
+    with KedroSession.create(project_path=PROJECT_ROOT, env=env) as session:
+        context = session.load_context()
+        catalog = context.catalog
+        assert type(catalog["raw_metadata"]).__name__ == raw_type
+        assert type(catalog["tokenizer"]).__name__ == "TokenizerDataset"
+        params = context.params
+    if env == "maestro":
+        model = params["transformer_model"]["model"]
+        assert (model["n_layer"], model["n_embd"], model["n_head"]) == (8, 768, 12)
+        assert params["transformer_model"]["training"]["per_device_train_batch_size"] == 4
+        assert params["transformer_model"]["training"]["warmup_steps"] == 1000
+
+
+def _project_copy(tmp_path: Path, params: dict) -> Path:
+    """A copy of the project whose conf/local holds test-sized parameters."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", ".telemetry"):
+        shutil.copy(PROJECT_ROOT / name, project / name)
+    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
+    (project / "conf" / "local").mkdir()
+    shutil.copytree(PROJECT_ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for group, values in params.items():
+        (project / "conf" / "local" / f"parameters_{group}.yml").write_text(yaml.safe_dump({group: values}))
+    return project
+
+
+def _kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", *args], cwd=project, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return result
+
+
+def _versions(path: Path) -> list[str]:
+    return sorted(p.name for p in path.iterdir())
+
+
+def test_default_run_on_a_small_music21_corpus_then_reruns_keep_versions(tmp_path, params):
+    project = _project_copy(tmp_path, params)
+    catalog = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "catalog.yml").read_text())
+    raw = catalog["raw_metadata"]
+    raw["composers"] = {"bach": {**raw["composers"]["bach"], "max_pieces": 8}, "haydn": {**raw["composers"]["haydn"], "max_pieces": 2}}
+    (project / "conf" / "local" / "catalog.yml").write_text(yaml.safe_dump({"raw_metadata": raw}))
+
+    _kedro(project)
+    data = project / "data"
+    for path in [
+        "01_raw/music21_corpus/metadata.csv",
+        "03_primary/train_tokens.json",
+        "03_primary/notes.csv",
+        "06_models/tokenizer.json",
+        "06_models/transformer",
+        "06_models/lstm.pt",
+        "07_model_output/generated_midi",
+        "08_reporting/pitch_class.png",
+        "08_reporting/transformer_metrics.json",
+        "08_reporting/evaluation_metrics.json",
+    ]:
+        assert (data / path).exists(), path
+    assert any((data / "07_model_output/generated_midi").rglob("*.mid"))
+
+    _kedro(project, "--pipeline=data_engineering")
+    _kedro(project, "--pipeline=eda")
+    assert len(_versions(data / "03_primary/notes.csv")) == 2
+    assert len(_versions(data / "03_primary/train_tokens.json")) == 2
+    assert len(_versions(data / "08_reporting/pitch_class.png")) == 2
+    first, second = _versions(data / "03_primary/notes.csv")
+    assert (data / "03_primary/notes.csv" / first / "notes.csv").read_text() == (data / "03_primary/notes.csv" / second / "notes.csv").read_text()
+
+
+def test_maestro_env_skips_corrupt_and_empty_files(tmp_path, params):
+    project = _project_copy(tmp_path, params)
+    root = project / "data" / "01_raw" / "maestro-v3.0.0"
+    root.mkdir(parents=True)
+    metadata = write_corpus(root, num_pieces=6)
+    (root / "2004" / "corrupt.midi").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01garbage")
+    (root / "2005" / "empty.midi").write_bytes(b"")
+    extra = metadata.iloc[:2].assign(midi_filename=["2004/corrupt.midi", "2005/empty.midi"])
+    pd.concat([metadata, extra]).to_csv(root / "maestro-v3.0.0.csv", index=False)
+
+    _kedro(project, "--env=maestro", "--pipeline=data_engineering")
+    reports = list((project / "data/08_reporting/data_quality_report.json").rglob("*.json"))
+    report = json.loads(reports[0].read_text())
+    assert {entry["midi_filename"] for entry in report["skipped"]} == {"2004/corrupt.midi", "2005/empty.midi"}
+    assert report["pieces_loaded"] == 6
+    tokens = [json.loads(p.read_text()) for p in (project / "data/03_primary").rglob("*_tokens.json") if p.is_file()]
+    assert sum(len(t) for t in tokens) == 6
