@@ -50,6 +50,7 @@ def unigram_nll(train_windows: list[list[int]], test_windows: list[list[int]], v
     counts = np.full(vocab_size, smoothing, dtype=np.float64)
     for window in train_windows:
         np.add.at(counts, window[1:], 1)
-    log_prob = np.log(counts / counts.sum())
+    with np.errstate(divide="ignore"):  # smoothing=0 leaves unseen tokens at -inf log-probability
+        log_prob = np.log(counts / counts.sum())
     targets = np.concatenate([w[1:] for w in test_windows])
     return float(-log_prob[targets].sum()), int(len(targets))

@@ -25,7 +25,7 @@ from symbolic_music.models.likelihood import model_nll, summarize_nll, unigram_n
 from symbolic_music.models.windows import PadCollator, WindowDataset, piece_windows  # noqa: E402
 
 log = logging.getLogger(__name__)
-GPU_ONLY_ARGUMENTS = ("fp16", "bf16", "gradient_checkpointing")
+GPU_ONLY_ARGUMENTS = ("fp16", "bf16", "activation_checkpointing", "dataloader_pin_memory")
 
 
 def special_ids(tokenizer: miditok.MusicTokenizer) -> dict[str, int]:
@@ -78,14 +78,14 @@ def build_model(tokenizer: miditok.MusicTokenizer, params: dict) -> GPT2LMHeadMo
 
 
 def training_arguments(params: dict) -> TrainingArguments:
-    """``TrainingArguments`` straight from ``params['training']``; fp16/bf16 and gradient
-    checkpointing are switched off when no GPU is present."""
+    """``TrainingArguments`` straight from ``params['training']``; fp16/bf16, activation
+    (gradient) checkpointing and pinned memory are switched off when no GPU is present."""
     settings = dict(params["training"])
     if not torch.cuda.is_available():
         for name in GPU_ONLY_ARGUMENTS:
-            if settings.get(name):
+            if settings.pop(name, False):
                 log.info("No GPU: ignoring training.%s", name)
-            settings[name] = False
+        settings["dataloader_pin_memory"] = False
     return TrainingArguments(
         output_dir=params["trainer_dir"],
         seed=params["seed"],
