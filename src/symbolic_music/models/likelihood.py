@@ -24,11 +24,12 @@ def summarize_nll(total_nats: float, num_tokens: int, num_notes: int) -> dict[st
 
 
 @torch.no_grad()
-def model_nll(model, windows: list[list[int]], pad_id: int, batch_size: int) -> tuple[float, int]:
+def model_nll(model, windows: list[list[int]], pad_id: int, batch_size: int, context: int = 1) -> tuple[float, int]:
     """Summed next-token NLL (nats) of a causal LM over ``windows`` and the number of tokens it
-    predicted (every position after the first of each window)."""
+    predicted: every position after the first ``context`` of each window (BOS, and any
+    control tokens such as the composer, are given, not scored)."""
     model.eval()
-    collate = PadCollator(pad_id)
+    collate = PadCollator(pad_id, prefix_len=context)
     total, count = 0.0, 0
     device = next(model.parameters()).device
     for start in range(0, len(windows), batch_size):
@@ -44,13 +45,15 @@ def model_nll(model, windows: list[list[int]], pad_id: int, batch_size: int) -> 
     return total, count
 
 
-def unigram_nll(train_windows: list[list[int]], test_windows: list[list[int]], vocab_size: int, smoothing: float = 1.0) -> tuple[float, int]:
+def unigram_nll(
+    train_windows: list[list[int]], test_windows: list[list[int]], vocab_size: int, smoothing: float = 1.0, context: int = 1
+) -> tuple[float, int]:
     """Summed NLL (nats) of an add-``smoothing`` unigram model fitted on the train windows,
-    scored on the same positions ``model_nll`` scores (every token after the first)."""
+    scored on the same positions ``model_nll`` scores (every token after the first ``context``)."""
     counts = np.full(vocab_size, smoothing, dtype=np.float64)
     for window in train_windows:
-        np.add.at(counts, window[1:], 1)
+        np.add.at(counts, window[context:], 1)
     with np.errstate(divide="ignore"):  # smoothing=0 leaves unseen tokens at -inf log-probability
         log_prob = np.log(counts / counts.sum())
-    targets = np.concatenate([w[1:] for w in test_windows])
+    targets = np.concatenate([w[context:] for w in test_windows])
     return float(-log_prob[targets].sum()), int(len(targets))

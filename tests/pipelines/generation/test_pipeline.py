@@ -10,7 +10,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from symbolic_music.pipelines import generation
-from symbolic_music.pipelines.generation.nodes import generate_unconditioned, sample_tokens, validate_presets
+from symbolic_music.pipelines.generation.nodes import generate_pieces, sample_tokens, validate_presets
 from symbolic_music.pipelines.transformer_model.nodes import build_model, special_ids
 from tests.conftest import run_pipeline
 
@@ -57,7 +57,7 @@ def test_top_k_one_is_greedy():
 
 def test_generation_pipeline_writes_pieces_with_notes_and_manifest(model, engineered, params):
     catalog = DataCatalog({"params:generation": MemoryDataset(params["generation"])})
-    out = run_pipeline(generation.create_pipeline(), catalog, {"transformer": model, "tokenizer": engineered["tokenizer"]})
+    out = run_pipeline(generation.create_pipeline(), catalog, {"transformer": model, "transformer_tokenizer": engineered["tokenizer"]})
     manifest = out["generation_manifest"]
     expected = len(params["generation"]["presets"]) * params["generation"]["num_samples"]
     assert len(out["generated_midi"]) + len(manifest["dropped"]) == expected
@@ -67,8 +67,31 @@ def test_generation_pipeline_writes_pieces_with_notes_and_manifest(model, engine
         assert name.split("/")[1] in params["generation"]["presets"]
 
 
-def test_generate_unconditioned_rejects_bad_preset_before_sampling(params, engineered):
+def test_generate_pieces_rejects_bad_preset_before_sampling(params, engineered):
     bad = copy.deepcopy(params["generation"])
     bad["presets"]["balanced"]["temperature"] = 0
     with pytest.raises(ValueError, match="balanced.temperature"):
-        generate_unconditioned(None, engineered["tokenizer"], bad)
+        generate_pieces(None, engineered["tokenizer"], bad)
+
+
+def test_composer_steered_pieces_for_each_composer_token(engineered, params):
+    from symbolic_music.pipelines.transformer_model.nodes import prepare_transformer_tokenizer
+
+    p = copy.deepcopy(params["transformer_model"])
+    p["bpe"]["enabled"] = False
+    p["composer_tokens"].update(enabled=True, top_k=2)
+    tokenizer = prepare_transformer_tokenizer(engineered["tokenizer"], engineered["pieces"], engineered["train_tokens"], p)
+    torch.manual_seed(0)
+    composer_model = build_model(tokenizer, p).eval()
+    g = {**params["generation"], "num_samples": 1, "max_new_tokens": 30}
+    pieces, manifest = generate_pieces(composer_model, tokenizer, g)
+    names = list(pieces) + [d["file"] for d in manifest["dropped"]]
+    for token in tokenizer.composer_tokens.values():
+        folder = f"composer/{token.removeprefix('Composer_')}/{g['composer_preset']}/"
+        assert sum(name.startswith(folder) for name in names) == 1
+    assert all(entry["prompt"].startswith("BOS") for entry in manifest["files"].values())
+
+
+def test_unknown_composer_preset_is_named(params, engineered):
+    with pytest.raises(ValueError, match="composer_preset"):
+        generate_pieces(None, engineered["tokenizer"], {**params["generation"], "composer_preset": "wild"})

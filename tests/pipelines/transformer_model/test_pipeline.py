@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kedro.io import DataCatalog, MemoryDataset
@@ -13,11 +12,14 @@ from kedro.io import DataCatalog, MemoryDataset
 from symbolic_music.models.likelihood import summarize_nll, unigram_nll
 from symbolic_music.models.windows import IGNORE_INDEX, PadCollator, piece_windows
 from symbolic_music.pipelines import transformer_model
+from symbolic_music.music.tokens import decode_ids
 from symbolic_music.pipelines.transformer_model.nodes import (
     build_model,
+    encode_sequences,
     evaluate_transformer,
     make_windows,
     plot_loss_curves,
+    prepare_transformer_tokenizer,
     special_ids,
     train_transformer,
     validate_params,
@@ -94,14 +96,6 @@ def test_build_model_takes_vocab_and_special_ids_from_tokenizer(engineered, para
     assert model.config.n_layer == params["transformer_model"]["model"]["n_layer"]
 
 
-def test_make_windows_covers_all_train_tokens(engineered, params):
-    p = params["transformer_model"]
-    train, validation = make_windows(engineered["train_tokens"], engineered["validation_tokens"], engineered["tokenizer"], p)
-    total_tokens = sum(len(ids) + 1 for ids in engineered["train_tokens"].values())  # +EOS
-    assert sum(len(w) - 1 for w in train) >= total_tokens
-    assert sum(len(w) - 1 for w in validation) == sum(len(ids) + 1 for ids in engineered["validation_tokens"].values())
-
-
 def test_unigram_and_units():
     total, count = unigram_nll([[1, 3, 3, 3]], [[1, 3]], vocab_size=4, smoothing=0.0)
     assert count == 1 and total == pytest.approx(0.0)
@@ -109,30 +103,106 @@ def test_unigram_and_units():
     assert summary["bits_per_token"] == pytest.approx(1.0) and summary["bits_per_note"] == pytest.approx(2.0)
 
 
+def _variant(params, bpe=False, augmentation=False, composers=False):
+    p = copy.deepcopy(params["transformer_model"])
+    p["bpe"]["enabled"], p["bpe"]["vocab_size"] = bpe, 400
+    p["augmentation"]["enabled"] = augmentation
+    p["composer_tokens"]["enabled"] = composers
+    p["composer_tokens"]["top_k"] = 2
+    return p
+
+
+def _encode(engineered, p):
+    tokenizer = prepare_transformer_tokenizer(engineered["tokenizer"], engineered["pieces"], engineered["train_tokens"], p)
+    sequences = encode_sequences(
+        engineered["train_tokens"], engineered["validation_tokens"], engineered["test_tokens"],
+        engineered["tokenizer"], tokenizer, engineered["pieces"], p,
+    )
+    return tokenizer, sequences
+
+
+def test_plain_sequences_are_the_data_engineering_tokens(engineered, params):
+    tokenizer, (train, validation, test, report) = _encode(engineered, _variant(params))
+    assert len(tokenizer) == len(engineered["tokenizer"]) and tokenizer.composer_tokens == {}
+    assert {k: v["ids"] for k, v in train.items()} == engineered["train_tokens"]
+    assert all(v["header"] == [] for v in train.values())
+    assert report["train_tokens_per_note_model"] == pytest.approx(report["train_tokens_per_note_base"])
+    windows, _, window_report = make_windows(train, validation, tokenizer, _variant(params))
+    total_tokens = sum(len(ids) + 1 for ids in engineered["train_tokens"].values())  # +EOS
+    assert sum(len(w) - 1 for w in windows) >= total_tokens
+    assert window_report["windows_added_by_augmentation"] == 0
+
+
+def test_bpe_shortens_sequences_and_decodes_to_the_same_notes(engineered, params):
+    tokenizer, (train, _, _, report) = _encode(engineered, _variant(params, bpe=True))
+    assert tokenizer.is_trained and len(tokenizer) == 400
+    assert report["train_tokens_per_note_model"] < report["train_tokens_per_note_base"]
+    piece_id = next(iter(engineered["train_tokens"]))
+    assert decode_ids(tokenizer, train[piece_id]["ids"]).note_num() == decode_ids(engineered["tokenizer"], engineered["train_tokens"][piece_id]).note_num()
+
+
+def test_bpe_is_trained_on_train_only(engineered, params, monkeypatch):
+    import symbolic_music.pipelines.transformer_model.nodes as nodes
+
+    seen = []
+    monkeypatch.setattr(nodes, "train_bpe", lambda tokenizer, scores, vocab_size: seen.extend(scores))
+    prepare_transformer_tokenizer(engineered["tokenizer"], engineered["pieces"], engineered["train_tokens"], _variant(params, bpe=True))
+    assert len(seen) == len(engineered["train_tokens"])
+
+
+def test_augmentation_adds_train_copies_within_piano_range(engineered, params):
+    p = _variant(params, augmentation=True)
+    tokenizer, (train, validation, test, report) = _encode(engineered, p)
+    copies = [k for k in train if "@" in k]
+    assert report["augmented_train_sequences"] == len(copies) > 0
+    assert not any("@" in k for k in [*validation, *test])
+    piece_id = next(iter(engineered["train_tokens"]))
+    original = decode_ids(tokenizer, train[piece_id]["ids"])
+    up = decode_ids(tokenizer, train[f"{piece_id}@pitch+2"]["ids"])
+    assert [n.pitch for n in up.tracks[0].notes] == [n.pitch + 2 for n in original.tracks[0].notes]
+    _, _, window_report = make_windows(train, validation, tokenizer, p)
+    assert window_report["windows_added_by_augmentation"] > 0
+
+
+def test_composer_tokens_sit_at_position_one(engineered, params):
+    p = _variant(params, composers=True)
+    tokenizer, (train, validation, _, report) = _encode(engineered, p)
+    train_composers = engineered["pieces"].query("split == 'train'")["composer"].value_counts()
+    assert list(tokenizer.composer_tokens) == [*train_composers.index[:2], "other"]
+    composer_ids = {tokenizer.vocab[t] for t in tokenizer.composer_tokens.values()}
+    windows, _, _ = make_windows(train, validation, tokenizer, p)
+    assert all(w[1] in composer_ids for w in windows)
+    assert all(t not in composer_ids for w in windows for t in w[2:])
+    third = train_composers.index[2]
+    third_piece = engineered["pieces"].query("split == 'train' and composer == @third")["piece_id"].iloc[0]
+    assert train[third_piece]["header"] == [tokenizer.vocab[tokenizer.composer_tokens["other"]]]
+
+
 @pytest.fixture(scope="module")
 def trained(engineered, params):
-    p = params["transformer_model"]
-    train, validation = make_windows(engineered["train_tokens"], engineered["validation_tokens"], engineered["tokenizer"], p)
-    return train_transformer(train, validation, engineered["tokenizer"], p)
+    p = _variant(params, composers=True)
+    tokenizer, (train, validation, test, report) = _encode(engineered, p)
+    train_windows, validation_windows, window_report = make_windows(train, validation, tokenizer, p)
+    model, history = train_transformer(train_windows, validation_windows, tokenizer, p)
+    return model, history, tokenizer, train, test, report, window_report, p
 
 
 def test_train_transformer_records_history(trained, params):
-    model, history = trained
+    model, history = trained[:2]
     epochs = params["transformer_model"]["training"]["num_train_epochs"]
     assert len(history["validation"]) == epochs
     assert len(history["train"]) >= 1 and all(entry["loss"] > 0 for entry in history["train"])
     assert history["num_parameters"] == model.num_parameters()
 
 
-def test_evaluate_transformer_reports_comparable_units(trained, engineered, params):
-    model, _ = trained
-    metrics = evaluate_transformer(
-        model, engineered["train_tokens"], engineered["test_tokens"], engineered["tokenizer"], engineered["notes"], params["transformer_model"]
-    )
+def test_evaluate_transformer_reports_comparable_units(trained, engineered):
+    model, _, tokenizer, train, test, report, window_report, p = trained
+    metrics = evaluate_transformer(model, train, test, tokenizer, engineered["notes"], report, window_report, p)
     test_notes = int((engineered["notes"]["split"] == "test").sum())
     for system in ("transformer", "unigram"):
         assert metrics[system]["notes"] == test_notes
         assert metrics[system]["bits_per_note"] == pytest.approx(metrics[system]["bits_per_token"] * metrics[system]["predicted_tokens"] / test_notes)
+    # every test token and each piece's EOS is scored once; BOS and the composer token are given
     assert metrics["transformer"]["predicted_tokens"] == sum(len(ids) + 1 for ids in engineered["test_tokens"].values())
 
 
@@ -141,9 +211,16 @@ def test_plot_loss_curves_draws_both_curves(trained):
     assert len(figure.axes[0].lines) == 2
 
 
-def test_transformer_pipeline_runs(engineered, params):
-    catalog = DataCatalog({"params:transformer_model": MemoryDataset(params["transformer_model"])})
-    inputs = {k: engineered[k] for k in ("train_tokens", "validation_tokens", "test_tokens", "tokenizer", "notes")}
+@pytest.mark.parametrize("bpe, augmentation, composers", [(False, False, False), (True, True, True)])
+def test_transformer_pipeline_runs(engineered, params, bpe, augmentation, composers):
+    p = _variant(params, bpe=bpe, augmentation=augmentation, composers=composers)
+    p["training"]["num_train_epochs"] = 1
+    catalog = DataCatalog({"params:transformer_model": MemoryDataset(p)})
+    inputs = {k: engineered[k] for k in ("train_tokens", "validation_tokens", "test_tokens", "tokenizer", "notes", "pieces")}
     out = run_pipeline(transformer_model.create_pipeline(), catalog, inputs)
-    assert out["transformer_metrics"]["transformer"]["bits_per_note"] > 0
-    assert isinstance(out["transformer"].transformer.wte.weight, torch.Tensor)
+    metrics = out["transformer_metrics"]
+    assert metrics["transformer"]["bits_per_note"] > 0
+    assert metrics["sequences"]["bpe"] is bpe
+    assert (metrics["windows"]["windows_added_by_augmentation"] > 0) is augmentation
+    assert bool(out["transformer_tokenizer"].composer_tokens) is composers
+    assert out["transformer"].config.vocab_size == len(out["transformer_tokenizer"])

@@ -59,19 +59,35 @@ def sample_tokens(model: GPT2LMHeadModel, prompt: list[int], num_samples: int, p
     return [[t for t in row[: row.index(eos_id)] if t != pad_id] if eos_id in row else [t for t in row if t != pad_id] for row in new_tokens]
 
 
-def generate_unconditioned(model: GPT2LMHeadModel, tokenizer: miditok.MusicTokenizer, params: dict) -> tuple[dict[str, Score], dict]:
-    """Task 1: for each preset, ``num_samples`` pieces from BOS → ``{"unconditioned/<preset>/sample_NNN": Score}``
-    and a manifest (per file: preset, seed, tokens, notes, seconds taken; plus dropped pieces)."""
+def _prompts(tokenizer: miditok.MusicTokenizer, params: dict) -> list[tuple[str, str, str, list[int]]]:
+    """(output folder, prompt description, preset, prompt ids): BOS for every preset, and BOS + composer
+    token with the ``composer_preset`` for each composer token the tokenizer knows."""
+    bos = special_ids(tokenizer)["bos"]
+    prompts = [(f"unconditioned/{preset}", "BOS", preset, [bos]) for preset in params["presets"]]
+    for composer, token in getattr(tokenizer, "composer_tokens", {}).items():
+        folder = f"composer/{token.removeprefix('Composer_')}/{params['composer_preset']}"
+        prompts.append((folder, f"BOS {token}", params["composer_preset"], [bos, tokenizer.vocab[token]]))
+    return prompts
+
+
+def generate_pieces(model: GPT2LMHeadModel, tokenizer: miditok.MusicTokenizer, params: dict) -> tuple[dict[str, Score], dict]:
+    """Task 1: ``num_samples`` pieces per preset from BOS (``unconditioned/<preset>/sample_NNN``)
+    and, for a model trained with composer tokens, per composer (``composer/<name>/<preset>/...``).
+    Returns the decoded scores and a manifest (per file: prompt, preset, seed, tokens, notes,
+    seconds taken; plus the pieces dropped because they decoded to nothing)."""
     validate_presets(params)
+    if params["composer_preset"] not in params["presets"]:
+        raise ValueError(f"generation.composer_preset {params['composer_preset']!r} is not one of generation.presets {list(params['presets'])}")
     ids = special_ids(tokenizer)
     pieces, manifest = {}, {"files": {}, "dropped": []}
-    for offset, (preset_name, preset) in enumerate(tqdm(params["presets"].items(), desc="generate", unit="preset")):
+    for offset, (folder, prompt_name, preset_name, prompt) in enumerate(tqdm(_prompts(tokenizer, params), desc="generate", unit="prompt")):
+        preset = params["presets"][preset_name]
         seed = params["seed"] + offset
         started = time.perf_counter()
-        samples = sample_tokens(model, [ids["bos"]], params["num_samples"], preset, params["max_new_tokens"], seed, ids["eos"], ids["pad"])
+        samples = sample_tokens(model, prompt, params["num_samples"], preset, params["max_new_tokens"], seed, ids["eos"], ids["pad"])
         seconds_per_piece = (time.perf_counter() - started) / len(samples)
         for index, tokens in enumerate(samples):
-            name = f"unconditioned/{preset_name}/sample_{index:03d}"
+            name = f"{folder}/sample_{index:03d}"
             try:
                 score = decode_ids(tokenizer, tokens)
             except Exception as error:  # miditok raises on malformed sequences
@@ -84,7 +100,7 @@ def generate_unconditioned(model: GPT2LMHeadModel, tokenizer: miditok.MusicToken
                 continue
             pieces[name] = score
             manifest["files"][name] = {
-                "prompt": "BOS",
+                "prompt": prompt_name,
                 "preset": preset_name,
                 **preset,
                 "seed": seed,

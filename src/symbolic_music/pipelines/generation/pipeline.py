@@ -2,13 +2,13 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from symbolic_music.pipelines.generation.nodes import generate_unconditioned
+from symbolic_music.pipelines.generation.nodes import generate_pieces
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(generate_unconditioned, ["transformer", "tokenizer", "params:generation"],
-                 ["generated_midi", "generation_manifest"], name="generate_unconditioned_node"),
+            Node(generate_pieces, ["transformer", "transformer_tokenizer", "params:generation"],
+                 ["generated_midi", "generation_manifest"], name="generate_pieces_node"),
         ]
     )

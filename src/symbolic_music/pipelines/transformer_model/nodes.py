@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+import re
 
 import matplotlib
 
@@ -21,10 +23,14 @@ from transformers import (  # noqa: E402
 )
 from transformers.trainer_utils import get_last_checkpoint  # noqa: E402
 
+from tqdm.auto import tqdm  # noqa: E402
+
 from symbolic_music.models.likelihood import model_nll, summarize_nll, unigram_nll  # noqa: E402
 from symbolic_music.models.windows import PadCollator, WindowDataset, piece_windows  # noqa: E402
+from symbolic_music.music.tokens import augmented_scores, decode_ids, encode_score, train_bpe  # noqa: E402
 
 log = logging.getLogger(__name__)
+OTHER_COMPOSER = "other"
 GPU_ONLY_ARGUMENTS = ("fp16", "bf16", "activation_checkpointing", "dataloader_pin_memory")
 
 
@@ -33,35 +39,131 @@ def special_ids(tokenizer: miditok.MusicTokenizer) -> dict[str, int]:
     return {name: tokenizer.vocab[f"{name.upper()}_None"] for name in ("pad", "bos", "eos")}
 
 
+def header_length(params: dict) -> int:
+    """Control tokens after BOS in every window: 1 with composer tokens, else 0."""
+    return int(params["composer_tokens"]["enabled"])
+
+
 def validate_params(params: dict) -> None:
-    """Raise ``ValueError`` naming the parameter when windowing settings cannot work."""
+    """Raise ``ValueError`` naming the parameter when the settings cannot work, before any
+    tokenizer training or model training starts."""
     max_length, stride, prefix = params["max_length"], params["stride"], params["prefix_len"]
-    if max_length < 2:
-        raise ValueError(f"transformer_model.max_length must be at least 2, got {max_length}")
-    if not 1 <= stride <= max_length - 1:
-        raise ValueError(f"transformer_model.stride must be in [1, max_length - 1], got {stride}")
+    chunk = max_length - 1 - header_length(params)
+    if chunk < 1:
+        raise ValueError(f"transformer_model.max_length is too small ({max_length}) for BOS and control tokens")
+    if not 1 <= stride <= chunk:
+        raise ValueError(f"transformer_model.stride must be in [1, {chunk}] (max_length - 1 - control tokens), got {stride}")
     if not 0 <= prefix < max_length:
-        raise ValueError(f"transformer_model.prefix_len must be in [0, max_length), got {prefix}")
+        raise ValueError(f"transformer_model.prefix_len must be in [0, max_length), got {prefix} (max_length={max_length})")
     if params["model"]["n_positions"] < max_length:
         raise ValueError("transformer_model.model.n_positions must be at least transformer_model.max_length")
+    if params["composer_tokens"]["enabled"] and params["composer_tokens"]["top_k"] < 1:
+        raise ValueError("transformer_model.composer_tokens.top_k must be at least 1")
 
 
-def build_windows(tokens: dict[str, list[int]], tokenizer: miditok.MusicTokenizer, max_length: int, stride: int) -> list[list[int]]:
-    """``{piece_id: ids}`` → windows over every piece (see ``piece_windows``), in piece order."""
+def composer_token_name(composer: str) -> str:
+    """``"Johann Sebastian Bach"`` → ``"Composer_Johann-Sebastian-Bach"`` (miditok's Type_Value form)."""
+    return "Composer_" + (re.sub(r"[^A-Za-z0-9]+", "-", composer).strip("-") or "unknown")
+
+
+def prepare_transformer_tokenizer(
+    tokenizer: miditok.MusicTokenizer, pieces: pd.DataFrame, train_tokens: dict[str, list[int]], params: dict
+) -> miditok.MusicTokenizer:
+    """The data_engineering tokenizer → the model's tokenizer: a copy with composer control tokens
+    (the ``top_k`` most frequent train composers plus ``other``; mapping kept in
+    ``composer_tokens``) and, when enabled, BPE trained on the train split only."""
+    validate_params(params)
+    model_tokenizer = copy.deepcopy(tokenizer)
+    model_tokenizer.composer_tokens = {}
+    if params["composer_tokens"]["enabled"]:
+        train_composers = pieces.loc[pieces["split"] == "train", "composer"].value_counts()
+        for composer in [*train_composers.index[: params["composer_tokens"]["top_k"]], OTHER_COMPOSER]:
+            model_tokenizer.composer_tokens[composer] = composer_token_name(composer)
+            model_tokenizer.add_to_vocab(composer_token_name(composer), special_token=True)
+    if params["bpe"]["enabled"]:
+        scores = [decode_ids(tokenizer, ids) for ids in tqdm(train_tokens.values(), desc="decode for BPE", unit="piece")]
+        train_bpe(model_tokenizer, scores, params["bpe"]["vocab_size"])
+        log.info("Trained BPE: %d tokens", len(model_tokenizer))
+    return model_tokenizer
+
+
+def _header(model_tokenizer: miditok.MusicTokenizer, composer: str) -> list[int]:
+    tokens = model_tokenizer.composer_tokens
+    if not tokens:
+        return []
+    return [model_tokenizer.vocab[tokens.get(composer, tokens[OTHER_COMPOSER])]]
+
+
+def encode_sequences(
+    train_tokens: dict[str, list[int]],
+    validation_tokens: dict[str, list[int]],
+    test_tokens: dict[str, list[int]],
+    tokenizer: miditok.MusicTokenizer,
+    transformer_tokenizer: miditok.MusicTokenizer,
+    pieces: pd.DataFrame,
+    params: dict,
+) -> tuple[dict, dict, dict, dict]:
+    """Base token ids of each split → the model's sequences ``{id: {"header": [...], "ids": [...]}}``
+    (BPE applied when trained; composer header when enabled), with augmented copies of train
+    pieces (``<piece_id>@pitch+2``) when augmentation is on, and a report of tokens per note."""
+    composer_of = dict(zip(pieces["piece_id"], pieces["composer"]))
+    augmentation = params["augmentation"]
+    pitch_range = tuple(tokenizer.config.pitch_range)
+    uses_bpe = transformer_tokenizer.is_trained
+
+    def encode_split(tokens: dict[str, list[int]], augment: bool, desc: str) -> dict:
+        sequences = {}
+        for piece_id, ids in tqdm(tokens.items(), desc=desc, unit="piece"):
+            header = _header(transformer_tokenizer, composer_of.get(piece_id, OTHER_COMPOSER))
+            score = decode_ids(tokenizer, ids) if uses_bpe or augment else None
+            sequences[piece_id] = {"header": header, "ids": encode_score(transformer_tokenizer, score) if uses_bpe else list(ids)}
+            if augment:
+                copies = augmented_scores(score, augmentation["pitch_offsets"], augmentation["velocity_offsets"], pitch_range)
+                for name, copy_score in copies.items():
+                    sequences[f"{piece_id}@{name}"] = {"header": header, "ids": encode_score(transformer_tokenizer, copy_score)}
+        return sequences
+
+    train = encode_split(train_tokens, augmentation["enabled"], "encode train")
+    validation = encode_split(validation_tokens, False, "encode validation")
+    test = encode_split(test_tokens, False, "encode test")
+    train_notes = int(pieces.loc[pieces["split"] == "train", "num_notes"].sum())
+    originals = [seq for key, seq in train.items() if "@" not in key]
+    report = {
+        "bpe": uses_bpe,
+        "vocab_size": len(transformer_tokenizer),
+        "composer_tokens": transformer_tokenizer.composer_tokens,
+        "train_tokens_per_note_base": sum(map(len, train_tokens.values())) / max(train_notes, 1),
+        "train_tokens_per_note_model": sum(len(seq["ids"]) for seq in originals) / max(train_notes, 1),
+        "augmented_train_sequences": len(train) - len(originals),
+    }
+    log.info("Tokens per note: %.3f base, %.3f model", report["train_tokens_per_note_base"], report["train_tokens_per_note_model"])
+    return train, validation, test, report
+
+
+def build_windows(sequences: dict[str, dict], tokenizer: miditok.MusicTokenizer, max_length: int, stride: int | None = None) -> list[list[int]]:
+    """Model sequences → windows over every sequence (see ``piece_windows``), in order.
+    ``stride=None`` gives non-overlapping windows, so each token is scored once."""
     ids = special_ids(tokenizer)
-    return [w for piece in tokens.values() for w in piece_windows(piece, max_length, stride, ids["bos"], ids["eos"])]
+    windows = []
+    for sequence in sequences.values():
+        step = stride or max_length - 1 - len(sequence["header"])
+        windows += piece_windows(sequence["ids"], max_length, step, ids["bos"], ids["eos"], sequence["header"])
+    return windows
 
 
 def make_windows(
-    train_tokens: dict[str, list[int]], validation_tokens: dict[str, list[int]], tokenizer: miditok.MusicTokenizer, params: dict
-) -> tuple[list[list[int]], list[list[int]]]:
-    """Token JSON of train and validation → training windows (stride from parameters) and
-    validation windows (no overlap, so each token is scored once)."""
+    train_sequences: dict[str, dict], validation_sequences: dict[str, dict], transformer_tokenizer: miditok.MusicTokenizer, params: dict
+) -> tuple[list[list[int]], list[list[int]], dict]:
+    """Model sequences → training windows (stride from parameters), validation windows (no
+    overlap) and a count of the windows, with how many the augmented copies add."""
     validate_params(params)
-    train = build_windows(train_tokens, tokenizer, params["max_length"], params["stride"])
-    validation = build_windows(validation_tokens, tokenizer, params["max_length"], params["max_length"] - 1)
-    log.info("%d train windows, %d validation windows of up to %d tokens", len(train), len(validation), params["max_length"])
-    return train, validation
+    originals = {k: v for k, v in train_sequences.items() if "@" not in k}
+    train = build_windows(train_sequences, transformer_tokenizer, params["max_length"], params["stride"])
+    validation = build_windows(validation_sequences, transformer_tokenizer, params["max_length"])
+    original_count = len(build_windows(originals, transformer_tokenizer, params["max_length"], params["stride"]))
+    report = {"train_windows": len(train), "windows_added_by_augmentation": len(train) - original_count, "validation_windows": len(validation)}
+    log.info("Windows: %s", report)
+    return train, validation, report
 
 
 def build_model(tokenizer: miditok.MusicTokenizer, params: dict) -> GPT2LMHeadModel:
@@ -101,7 +203,7 @@ def training_arguments(params: dict) -> TrainingArguments:
 
 
 def train_transformer(
-    train_windows: list[list[int]], validation_windows: list[list[int]], tokenizer: miditok.MusicTokenizer, params: dict
+    train_windows: list[list[int]], validation_windows: list[list[int]], transformer_tokenizer: miditok.MusicTokenizer, params: dict
 ) -> tuple[GPT2LMHeadModel, dict]:
     """Windows → (best GPT-2 on validation loss, training history).
 
@@ -110,14 +212,14 @@ def train_transformer(
     """
     validate_params(params)
     set_seed(params["seed"])
-    model = build_model(tokenizer, params)
+    model = build_model(transformer_tokenizer, params)
     log.info("GPT-2 with %.2fM parameters", model.num_parameters() / 1e6)
     trainer = Trainer(
         model=model,
         args=training_arguments(params),
         train_dataset=WindowDataset(train_windows),
         eval_dataset=WindowDataset(validation_windows),
-        data_collator=PadCollator(special_ids(tokenizer)["pad"], params["prefix_len"]),
+        data_collator=PadCollator(special_ids(transformer_tokenizer)["pad"], params["prefix_len"]),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=params["early_stopping_patience"])],
     )
     checkpoint = get_last_checkpoint(params["trainer_dir"]) if params["resume"] else None
@@ -136,24 +238,30 @@ def train_transformer(
 
 def evaluate_transformer(
     model: GPT2LMHeadModel,
-    train_tokens: dict[str, list[int]],
-    test_tokens: dict[str, list[int]],
-    tokenizer: miditok.MusicTokenizer,
+    train_sequences: dict[str, dict],
+    test_sequences: dict[str, dict],
+    transformer_tokenizer: miditok.MusicTokenizer,
     notes: pd.DataFrame,
+    sequence_report: dict,
+    window_report: dict,
     params: dict,
 ) -> dict:
-    """Model + test tokens → test NLL (nats/token, bits/token, bits/note), beside a unigram model
-    of the same tokens fitted on train. Bits per note = total test NLL in bits ÷ test notes."""
-    length = params["max_length"]
-    test = build_windows(test_tokens, tokenizer, length, length - 1)
-    train = build_windows(train_tokens, tokenizer, length, length - 1)
+    """Model + test sequences → test NLL (nats/token, bits/token, bits/note) beside a unigram
+    model of the same tokens fitted on train. Bits per note = total test NLL in bits ÷ test
+    notes, the unit comparable across tokenizers, BPE and models. Control tokens are given,
+    not scored."""
+    length, context = params["max_length"], 1 + header_length(params)
+    test = build_windows(test_sequences, transformer_tokenizer, length)
+    train = build_windows({k: v for k, v in train_sequences.items() if "@" not in k}, transformer_tokenizer, length)
     num_notes = int((notes["split"] == "test").sum())
-    total, count = model_nll(model, test, special_ids(tokenizer)["pad"], params["training"]["per_device_eval_batch_size"])
-    unigram_total, unigram_count = unigram_nll(train, test, len(tokenizer))
+    batch_size = params["training"]["per_device_eval_batch_size"]
+    total, count = model_nll(model, test, special_ids(transformer_tokenizer)["pad"], batch_size, context)
+    unigram_total, unigram_count = unigram_nll(train, test, len(transformer_tokenizer), context=context)
     metrics = {
         "transformer": summarize_nll(total, count, num_notes),
         "unigram": summarize_nll(unigram_total, unigram_count, num_notes),
-        "train_tokens_per_note": sum(map(len, train_tokens.values())) / max(1, int((notes["split"] == "train").sum())),
+        "sequences": sequence_report,
+        "windows": window_report,
     }
     log.info("Test bits/note: transformer %.3f, unigram %.3f", metrics["transformer"]["bits_per_note"], metrics["unigram"]["bits_per_note"])
     return metrics
