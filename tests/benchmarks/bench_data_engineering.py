@@ -15,17 +15,12 @@ import argparse
 import copy
 import logging
 import time
-from pathlib import Path
-
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from symusic import Score
 
+from _project import load_project
 from symbolic_music.pipelines import data_engineering
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def main() -> None:
@@ -35,12 +30,10 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("kedro").setLevel(logging.WARNING)
 
-    bootstrap_project(PROJECT_ROOT)
-    with KedroSession.create(project_path=PROJECT_ROOT, env=args.env) as session:
-        context = session.load_context()
-        project_catalog, params = context.catalog, context.params["data_engineering"]
-        metadata = project_catalog["raw_metadata"].load()  # builds the embedded corpus on first use
-        raw_midi = project_catalog["raw_midi"]
+    project_catalog, all_params = load_project(args.env)
+    params = all_params["data_engineering"]
+    metadata = project_catalog["raw_metadata"].load()  # builds the embedded corpus on first use
+    raw_midi = project_catalog["raw_midi"]
 
     paths = raw_midi._list_partitions()  # full file paths
     started = time.perf_counter()

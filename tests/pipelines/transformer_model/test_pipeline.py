@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kedro.io import DataCatalog, MemoryDataset
@@ -224,3 +225,45 @@ def test_transformer_pipeline_runs(engineered, params, bpe, augmentation, compos
     assert (metrics["windows"]["windows_added_by_augmentation"] > 0) is augmentation
     assert bool(out["transformer_tokenizer"].composer_tokens) is composers
     assert out["transformer"].config.vocab_size == len(out["transformer_tokenizer"])
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_interrupted_training_resumes_to_the_same_weights(engineered, params, tmp_path):
+    """A run stopped mid-epoch 2 resumes (``resume: true``) from its epoch-1 checkpoint and ends
+    with the weights of an uninterrupted run under the same seed."""
+    from transformers import TrainerCallback
+
+    p = _variant(params)
+    p["training"].update(num_train_epochs=2, warmup_steps=0)
+    p["early_stopping_patience"] = 5
+    tokenizer, (train, validation, _, _) = _encode(engineered, p)
+    train_windows, validation_windows, _ = make_windows(train, validation, tokenizer, p)
+    steps_per_epoch = -(-len(train_windows) // p["training"]["per_device_train_batch_size"])
+
+    reference, _ = train_transformer(train_windows, validation_windows, tokenizer, {**p, "trainer_dir": str(tmp_path / "a")})
+
+    class StopMidEpochTwo(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == steps_per_epoch + steps_per_epoch // 2:
+                raise _Interrupt
+
+    interrupted = {**p, "trainer_dir": str(tmp_path / "b")}
+    with pytest.raises(_Interrupt):
+        train_transformer(train_windows, validation_windows, tokenizer, interrupted, extra_callbacks=[StopMidEpochTwo()])
+    assert (tmp_path / "b" / f"checkpoint-{steps_per_epoch}").exists()
+
+    class RecordSteps(TrainerCallback):
+        steps = []
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.steps.append(state.global_step)
+
+    resumed, _ = train_transformer(
+        train_windows, validation_windows, tokenizer, {**interrupted, "resume": True}, extra_callbacks=[RecordSteps()]
+    )
+    assert RecordSteps.steps[0] == steps_per_epoch + 1  # it went on from the checkpoint, not from step 1
+    for (name, a), (_, b) in zip(reference.state_dict().items(), resumed.state_dict().items()):
+        assert torch.allclose(a, b, atol=1e-5), name

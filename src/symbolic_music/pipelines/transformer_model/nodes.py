@@ -203,12 +203,17 @@ def training_arguments(params: dict) -> TrainingArguments:
 
 
 def train_transformer(
-    train_windows: list[list[int]], validation_windows: list[list[int]], transformer_tokenizer: miditok.MusicTokenizer, params: dict
+    train_windows: list[list[int]],
+    validation_windows: list[list[int]],
+    transformer_tokenizer: miditok.MusicTokenizer,
+    params: dict,
+    extra_callbacks: list | None = None,
 ) -> tuple[GPT2LMHeadModel, dict]:
     """Windows → (best GPT-2 on validation loss, training history).
 
     Trainer checkpoints go to ``params['trainer_dir']``; with ``resume: true`` training resumes
     from the latest one there. History: per-step train loss and per-epoch validation loss.
+    ``extra_callbacks`` (not wired in the pipeline) lets callers add ``TrainerCallback``s.
     """
     validate_params(params)
     set_seed(params["seed"])
@@ -220,7 +225,7 @@ def train_transformer(
         train_dataset=WindowDataset(train_windows),
         eval_dataset=WindowDataset(validation_windows),
         data_collator=PadCollator(special_ids(transformer_tokenizer)["pad"], params["prefix_len"]),
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=params["early_stopping_patience"])],
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=params["early_stopping_patience"]), *(extra_callbacks or [])],
     )
     checkpoint = get_last_checkpoint(params["trainer_dir"]) if params["resume"] else None
     if params["resume"]:
