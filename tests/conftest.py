@@ -109,7 +109,8 @@ def params(base_params, tmp_path_factory) -> dict:
     p["transformer_model"]["training"].update(num_train_epochs=2, per_device_train_batch_size=8, logging_steps=2, warmup_steps=2)
     p["lstm_model"].update(seq_length=8, epochs=2, batch_size=16, logging_steps=2)
     p["lstm_model"]["model"].update(embedding_dim=8, hidden_size=16)
-    p["generation"].update(num_samples=2, max_new_tokens=40)
+    p["generation"].update(num_samples=2, max_new_tokens=40, prefix_len=30)
+    p["generation"]["continuation"].update(max_new_tokens=20)
     return p
 
 

@@ -70,3 +70,38 @@ def augmented_scores(score: Score, pitch_offsets: list[int], velocity_offsets: l
         if offset:
             copies[f"velocity{offset:+d}"] = augment_score(score, velocity_offset=offset, velocity_range=(1, 127))
     return copies
+
+
+OTHER_COMPOSER = "other"
+
+
+def special_ids(tokenizer: miditok.MusicTokenizer) -> dict[str, int]:
+    """PAD/BOS/EOS ids of a miditok tokenizer (raises ``KeyError`` naming a missing one)."""
+    return {name: tokenizer.vocab[f"{name.upper()}_None"] for name in ("pad", "bos", "eos")}
+
+
+def composer_header(model_tokenizer: miditok.MusicTokenizer, composer: str) -> list[int]:
+    """``[id of <composer=X>]`` (or of ``other`` for an unknown composer); ``[]`` when the
+    tokenizer has no composer tokens."""
+    tokens = getattr(model_tokenizer, "composer_tokens", {})
+    if not tokens:
+        return []
+    return [model_tokenizer.vocab[tokens.get(composer, tokens[OTHER_COMPOSER])]]
+
+
+def to_model_ids(ids: list[int], tokenizer: miditok.MusicTokenizer, model_tokenizer: miditok.MusicTokenizer) -> list[int]:
+    """Base token ids (data_engineering's tokenizer) → the model tokenizer's ids (BPE applied
+    when it is trained; otherwise the same ids)."""
+    if not model_tokenizer.is_trained:
+        return list(ids)
+    return encode_score(model_tokenizer, decode_ids(tokenizer, ids))
+
+
+def syntax_error_share(tokenizer: miditok.MusicTokenizer, ids: list[int]) -> float:
+    """Share of tokens that break REMI's grammar (miditok's ``tokens_errors``: e.g. a Pitch not
+    followed by Velocity/Duration, or a Position going backwards); special tokens ignored."""
+    from miditok import TokSequence
+
+    special = set(tokenizer.special_tokens_ids)
+    kept = [i for i in ids if i not in special]
+    return float(tokenizer.tokens_errors(TokSequence(ids=kept))) if kept else 0.0

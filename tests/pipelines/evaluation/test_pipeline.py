@@ -22,6 +22,7 @@ def test_js_divergence_known_values():
 def test_system_of():
     assert system_of("unconditioned/balanced/sample_000") == "unconditioned/balanced"
     assert system_of("loose") == "generated"
+    assert system_of("continuation/2004__piece_10/reference") == "continuation/reference"
 
 
 def test_generated_notes_reads_velocity_from_midi():

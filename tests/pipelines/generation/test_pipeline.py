@@ -10,8 +10,9 @@ from kedro.io import DataCatalog, MemoryDataset
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from symbolic_music.pipelines import generation
-from symbolic_music.pipelines.generation.nodes import generate_pieces, sample_tokens, validate_presets
-from symbolic_music.pipelines.transformer_model.nodes import build_model, special_ids
+from symbolic_music.pipelines.generation.nodes import continue_test_pieces, generate_pieces, sample_tokens, validate_params
+from symbolic_music.music.tokens import decode_ids, special_ids
+from symbolic_music.pipelines.transformer_model.nodes import build_model
 from tests.conftest import run_pipeline
 
 
@@ -34,22 +35,22 @@ def test_bad_presets_are_named(preset, name, params):
     bad = copy.deepcopy(params["generation"])
     bad["presets"]["broken"] = preset
     with pytest.raises(ValueError, match=f"generation.presets.broken.*{name}|{name}.*generation.presets.broken|broken has unknown keys.*{name}"):
-        validate_presets(bad)
+        validate_params(bad)
 
 
 def test_same_seed_gives_identical_tokens(model, engineered):
     ids = special_ids(engineered["tokenizer"])
     preset = {"temperature": 1.0, "top_k": 0, "top_p": 1.0}
-    first = sample_tokens(model, [ids["bos"]], 3, preset, 30, 7, ids["eos"], ids["pad"])
-    second = sample_tokens(model, [ids["bos"]], 3, preset, 30, 7, ids["eos"], ids["pad"])
-    other = sample_tokens(model, [ids["bos"]], 3, preset, 30, 8, ids["eos"], ids["pad"])
+    first = sample_tokens(model, [[ids["bos"]]] * 3, preset, 30, 7, ids["eos"], ids["pad"])
+    second = sample_tokens(model, [[ids["bos"]]] * 3, preset, 30, 7, ids["eos"], ids["pad"])
+    other = sample_tokens(model, [[ids["bos"]]] * 3, preset, 30, 8, ids["eos"], ids["pad"])
     assert first == second and first != other
 
 
 def test_top_k_one_is_greedy():
     torch.manual_seed(0)
     tiny = GPT2LMHeadModel(GPT2Config(vocab_size=30, n_positions=32, n_layer=1, n_embd=16, n_head=2)).eval()
-    sampled = sample_tokens(tiny, [1], 2, {"temperature": 1.3, "top_k": 1, "top_p": 1.0}, 12, 3, eos_id=29, pad_id=0)
+    sampled = sample_tokens(tiny, [[1], [1]], {"temperature": 1.3, "top_k": 1, "top_p": 1.0}, 12, 3, eos_id=29, pad_id=0)
     greedy = tiny.generate(torch.tensor([[1]]), do_sample=False, max_new_tokens=12, eos_token_id=29, pad_token_id=0)[0, 1:].tolist()
     greedy = greedy[: greedy.index(29)] if 29 in greedy else greedy
     assert sampled == [[t for t in greedy if t != 0]] * 2
@@ -57,14 +58,19 @@ def test_top_k_one_is_greedy():
 
 def test_generation_pipeline_writes_pieces_with_notes_and_manifest(model, engineered, params):
     catalog = DataCatalog({"params:generation": MemoryDataset(params["generation"])})
-    out = run_pipeline(generation.create_pipeline(), catalog, {"transformer": model, "transformer_tokenizer": engineered["tokenizer"]})
+    out = run_pipeline(generation.create_pipeline(), catalog, {
+        "transformer": model, "transformer_tokenizer": engineered["tokenizer"], "tokenizer": engineered["tokenizer"],
+        "test_tokens": engineered["test_tokens"], "pieces": engineered["pieces"],
+    })
     manifest = out["generation_manifest"]
-    expected = len(params["generation"]["presets"]) * params["generation"]["num_samples"]
+    expected = len(params["generation"]["presets"]) * params["generation"]["num_samples"] + 4 * 2  # 2 test pieces
     assert len(out["generated_midi"]) + len(manifest["dropped"]) == expected
     for name, score in out["generated_midi"].items():
         assert score.note_num() > 0
         assert manifest["files"][name]["notes"] == score.note_num()
-        assert name.split("/")[1] in params["generation"]["presets"]
+        assert 0 <= manifest["files"][name]["syntax_error_share"] <= 1
+        if name.startswith("unconditioned/"):
+            assert name.split("/")[1] in params["generation"]["presets"]
 
 
 def test_generate_pieces_rejects_bad_preset_before_sampling(params, engineered):
@@ -93,5 +99,41 @@ def test_composer_steered_pieces_for_each_composer_token(engineered, params):
 
 
 def test_unknown_composer_preset_is_named(params, engineered):
-    with pytest.raises(ValueError, match="composer_preset"):
+    with pytest.raises(ValueError, match="generation.composer_preset"):
         generate_pieces(None, engineered["tokenizer"], {**params["generation"], "composer_preset": "wild"})
+
+
+def _notes(score):
+    return sorted((n.time, n.pitch, n.duration, n.velocity) for n in score.tracks[0].notes)
+
+
+def test_continuations_start_with_exactly_the_prompt(model, engineered, params):
+    g = {**params["generation"], "prefix_len": 30, "continuation": {"num_pieces": 2, "max_new_tokens": 25}}
+    tokenizer = engineered["tokenizer"]
+    out, manifest = continue_test_pieces(model, engineered["test_tokens"], tokenizer, tokenizer, engineered["pieces"], g)
+    for piece_id, ids in engineered["test_tokens"].items():
+        folder = f"continuation/{piece_id.replace('/', '__')}"
+        prefix = out[f"{folder}/prefix"]
+        assert _notes(prefix) == _notes(decode_ids(tokenizer, ids[:30]))
+        assert _notes(out[f"{folder}/full"])[: len(_notes(prefix))] == _notes(prefix)
+        reference = manifest["files"].get(f"{folder}/reference")
+        continuation = manifest["files"].get(f"{folder}/continuation")
+        if reference and continuation:
+            assert reference["tokens"] == continuation["tokens"]
+
+
+def test_left_padding_does_not_change_a_row(model, engineered):
+    """A short prompt batched with a longer one gives the greedy tokens it gives alone."""
+    ids = special_ids(engineered["tokenizer"])
+    prompt = [ids["bos"], *engineered["test_tokens"][next(iter(engineered["test_tokens"]))][:5]]
+    longer = [ids["bos"], *engineered["train_tokens"][next(iter(engineered["train_tokens"]))][:12]]
+    greedy = {"temperature": 1.0, "top_k": 1, "top_p": 1.0}
+    alone = sample_tokens(model, [prompt], greedy, 10, 0, ids["eos"], ids["pad"])
+    batched = sample_tokens(model, [longer, prompt], greedy, 10, 0, ids["eos"], ids["pad"])
+    assert batched[1] == alone[0]
+
+
+def test_prefix_len_longer_than_the_context_is_named(model, engineered, params):
+    g = {**params["generation"], "prefix_len": 64}
+    with pytest.raises(ValueError, match="generation.prefix_len"):
+        continue_test_pieces(model, engineered["test_tokens"], engineered["tokenizer"], engineered["tokenizer"], engineered["pieces"], g)

@@ -20,7 +20,10 @@ PITCH_CLASS_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#",
 
 def system_of(name: str) -> str:
     """The generated set a file belongs to: its path without the file name
-    (``unconditioned/balanced/sample_000`` → ``unconditioned/balanced``)."""
+    (``unconditioned/balanced/sample_000`` → ``unconditioned/balanced``); Task 2 files group by
+    part across pieces (``continuation/<piece>/reference`` → ``continuation/reference``)."""
+    if name.startswith("continuation/"):
+        return f"continuation/{name.rsplit('/', 1)[1]}"
     return name.rsplit("/", 1)[0] if "/" in name else "generated"
 
 

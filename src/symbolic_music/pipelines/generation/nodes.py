@@ -1,4 +1,4 @@
-"""generation nodes: trained transformer + tokenizer in; MIDI pieces and a manifest out."""
+"""generation nodes: trained transformer + its tokenizer in; MIDI pieces and a manifest out."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ import logging
 import time
 
 import miditok
+import pandas as pd
 import torch
 from symusic import Score
 from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
-from symbolic_music.music.tokens import decode_ids
-from symbolic_music.pipelines.transformer_model.nodes import special_ids
+from symbolic_music.music.tokens import composer_header, decode_ids, special_ids, syntax_error_share, to_model_ids
 
 log = logging.getLogger(__name__)
-SAMPLING_KEYS = ("temperature", "top_k", "top_p")
+SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p")
 
 
-def validate_presets(params: dict) -> None:
-    """Raise ``ValueError`` naming the parameter for a bad preset or sampling setting."""
+def validate_params(params: dict) -> None:
+    """Raise ``ValueError`` naming the parameter for a bad preset or generation setting."""
     for name, preset in params["presets"].items():
         unknown = set(preset) - set(SAMPLING_KEYS)
         if unknown:
@@ -30,24 +30,42 @@ def validate_presets(params: dict) -> None:
             raise ValueError(f"generation.presets.{name}.top_k must be >= 0 (0 = off), got {preset['top_k']}")
         if not 0 < preset["top_p"] <= 1:
             raise ValueError(f"generation.presets.{name}.top_p must be in (0, 1], got {preset['top_p']}")
-    if params["num_samples"] < 1 or params["max_new_tokens"] < 1:
-        raise ValueError("generation.num_samples and generation.max_new_tokens must be at least 1")
+        if not 0 <= preset.get("min_p", 0) < 1:
+            raise ValueError(f"generation.presets.{name}.min_p must be in [0, 1), got {preset['min_p']}")
+    for key in ("num_samples", "max_new_tokens", "prefix_len"):
+        if params[key] < 1:
+            raise ValueError(f"generation.{key} must be at least 1, got {params[key]}")
+    if params["continuation"]["max_new_tokens"] < 1:
+        raise ValueError("generation.continuation.max_new_tokens must be at least 1")
+    if params["continuation"]["num_pieces"] < 0:
+        raise ValueError("generation.continuation.num_pieces must be >= 0")
+    for key in ("composer_preset", "continuation_preset"):
+        if params[key] not in params["presets"]:
+            raise ValueError(f"generation.{key} {params[key]!r} is not one of generation.presets {list(params['presets'])}")
 
 
 @torch.no_grad()
-def sample_tokens(model: GPT2LMHeadModel, prompt: list[int], num_samples: int, preset: dict, max_new_tokens: int, seed: int, eos_id: int, pad_id: int) -> list[list[int]]:
-    """``num_samples`` continuations of one prompt in a single batched ``generate`` call (KV
-    cache on), stopping at EOS; returns the new tokens of each, EOS and padding removed."""
-    room = model.config.n_positions - len(prompt)
+def sample_tokens(
+    model: GPT2LMHeadModel, prompts: list[list[int]], preset: dict, max_new_tokens: int, seed: int, eos_id: int, pad_id: int
+) -> list[list[int]]:
+    """One continuation per prompt in a single batched ``generate`` call: prompts of unequal
+    length are left-padded, the KV cache is on, each row stops at EOS. Returns the new tokens of
+    each row, EOS and padding removed. The same seed gives the same tokens."""
+    longest = max(map(len, prompts))
+    room = model.config.n_positions - longest
     if max_new_tokens > room:
-        log.warning("max_new_tokens=%d exceeds the model's context; generating %d", max_new_tokens, room)
+        log.warning("max_new_tokens=%d exceeds the model's context after the prompt; generating %d", max_new_tokens, room)
         max_new_tokens = room
+    input_ids = torch.full((len(prompts), longest), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros_like(input_ids)
+    for row, prompt in enumerate(prompts):
+        input_ids[row, longest - len(prompt) :] = torch.tensor(prompt)
+        attention_mask[row, longest - len(prompt) :] = 1
     torch.manual_seed(seed)
     model.eval()
-    input_ids = torch.tensor([prompt] * num_samples, dtype=torch.long, device=model.device)
     output = model.generate(
-        input_ids=input_ids,
-        attention_mask=torch.ones_like(input_ids),
+        input_ids=input_ids.to(model.device),
+        attention_mask=attention_mask.to(model.device),
         do_sample=True,
         max_new_tokens=max_new_tokens,
         eos_token_id=eos_id,
@@ -55,59 +73,118 @@ def sample_tokens(model: GPT2LMHeadModel, prompt: list[int], num_samples: int, p
         use_cache=True,
         **preset,
     )
-    new_tokens = output[:, len(prompt):].tolist()
-    return [[t for t in row[: row.index(eos_id)] if t != pad_id] if eos_id in row else [t for t in row if t != pad_id] for row in new_tokens]
+    rows = output[:, longest:].tolist()
+    return [[t for t in (row[: row.index(eos_id)] if eos_id in row else row) if t != pad_id] for row in rows]
 
 
-def _prompts(tokenizer: miditok.MusicTokenizer, params: dict) -> list[tuple[str, str, str, list[int]]]:
-    """(output folder, prompt description, preset, prompt ids): BOS for every preset, and BOS + composer
-    token with the ``composer_preset`` for each composer token the tokenizer knows."""
-    bos = special_ids(tokenizer)["bos"]
-    prompts = [(f"unconditioned/{preset}", "BOS", preset, [bos]) for preset in params["presets"]]
-    for composer, token in getattr(tokenizer, "composer_tokens", {}).items():
-        folder = f"composer/{token.removeprefix('Composer_')}/{params['composer_preset']}"
-        prompts.append((folder, f"BOS {token}", params["composer_preset"], [bos, tokenizer.vocab[token]]))
-    return prompts
+def _decode(tokenizer: miditok.MusicTokenizer, tokens: list[int]) -> tuple[Score | None, str | None]:
+    """Decode, or say why the piece is dropped (decoding failed, or no notes)."""
+    try:
+        score = decode_ids(tokenizer, tokens)
+    except Exception as error:  # miditok raises on malformed sequences
+        return None, f"decode failed: {error}"
+    return (score, None) if score.note_num() else (None, "no notes")
 
 
 def generate_pieces(model: GPT2LMHeadModel, tokenizer: miditok.MusicTokenizer, params: dict) -> tuple[dict[str, Score], dict]:
     """Task 1: ``num_samples`` pieces per preset from BOS (``unconditioned/<preset>/sample_NNN``)
     and, for a model trained with composer tokens, per composer (``composer/<name>/<preset>/...``).
     Returns the decoded scores and a manifest (per file: prompt, preset, seed, tokens, notes,
-    seconds taken; plus the pieces dropped because they decoded to nothing)."""
-    validate_presets(params)
-    if params["composer_preset"] not in params["presets"]:
-        raise ValueError(f"generation.composer_preset {params['composer_preset']!r} is not one of generation.presets {list(params['presets'])}")
+    grammar-error share, seconds taken; plus the pieces dropped because they decoded to nothing)."""
+    validate_params(params)
     ids = special_ids(tokenizer)
+    jobs = [(f"unconditioned/{preset}", "BOS", preset, [ids["bos"]]) for preset in params["presets"]]
+    for composer, token in getattr(tokenizer, "composer_tokens", {}).items():
+        folder = f"composer/{token.removeprefix('Composer_')}/{params['composer_preset']}"
+        jobs.append((folder, f"BOS {token}", params["composer_preset"], [ids["bos"], tokenizer.vocab[token]]))
     pieces, manifest = {}, {"files": {}, "dropped": []}
-    for offset, (folder, prompt_name, preset_name, prompt) in enumerate(tqdm(_prompts(tokenizer, params), desc="generate", unit="prompt")):
-        preset = params["presets"][preset_name]
-        seed = params["seed"] + offset
+    for offset, (folder, prompt_name, preset_name, prompt) in enumerate(tqdm(jobs, desc="generate", unit="prompt")):
+        preset, seed = params["presets"][preset_name], params["seed"] + offset
         started = time.perf_counter()
-        samples = sample_tokens(model, prompt, params["num_samples"], preset, params["max_new_tokens"], seed, ids["eos"], ids["pad"])
-        seconds_per_piece = (time.perf_counter() - started) / len(samples)
+        samples = sample_tokens(model, [prompt] * params["num_samples"], preset, params["max_new_tokens"], seed, ids["eos"], ids["pad"])
+        seconds = (time.perf_counter() - started) / len(samples)
         for index, tokens in enumerate(samples):
             name = f"{folder}/sample_{index:03d}"
-            try:
-                score = decode_ids(tokenizer, tokens)
-            except Exception as error:  # miditok raises on malformed sequences
-                score, reason = None, f"decode failed: {error}"
-            else:
-                reason = "no notes" if score.note_num() == 0 else None
+            score, reason = _decode(tokenizer, tokens)
             if reason:
                 log.warning("Dropping %s: %s", name, reason)
                 manifest["dropped"].append({"file": name, "reason": reason, "tokens": len(tokens)})
                 continue
             pieces[name] = score
             manifest["files"][name] = {
-                "prompt": prompt_name,
-                "preset": preset_name,
-                **preset,
-                "seed": seed,
-                "sample_index": index,
-                "tokens": len(tokens),
-                "notes": int(score.note_num()),
-                "generation_seconds": round(seconds_per_piece, 3),
+                "prompt": prompt_name, "preset": preset_name, **preset, "seed": seed, "sample_index": index,
+                "tokens": len(tokens), "notes": int(score.note_num()),
+                "syntax_error_share": syntax_error_share(tokenizer, tokens), "generation_seconds": round(seconds, 3),
             }
     log.info("Generated %d pieces, dropped %d", len(pieces), len(manifest["dropped"]))
     return pieces, manifest
+
+
+def continue_test_pieces(
+    model: GPT2LMHeadModel,
+    test_tokens: dict[str, list[int]],
+    tokenizer: miditok.MusicTokenizer,
+    transformer_tokenizer: miditok.MusicTokenizer,
+    pieces: pd.DataFrame,
+    params: dict,
+) -> tuple[dict[str, Score], dict]:
+    """Task 2: for the first ``continuation.num_pieces`` test pieces, prompt with BOS, the
+    composer token (if the model has them) and the piece's first ``prefix_len`` tokens, and
+    generate a continuation. Per piece, ``continuation/<piece>/`` holds ``prefix``,
+    ``continuation``, ``full`` (prefix + continuation) and ``reference`` (the real next tokens,
+    as many as were generated). Pieces no longer than ``prefix_len`` are skipped and listed."""
+    validate_params(params)
+    prompt_length = 1 + len(composer_header(transformer_tokenizer, "")) + params["prefix_len"]
+    if prompt_length >= model.config.n_positions:
+        raise ValueError(
+            f"generation.prefix_len ({params['prefix_len']}) leaves no room to generate: the prompt takes "
+            f"{prompt_length} of the model's {model.config.n_positions} positions"
+        )
+    ids = special_ids(transformer_tokenizer)
+    composer_of = dict(zip(pieces["piece_id"], pieces["composer"]))
+    chosen, manifest = [], {"files": {}, "dropped": [], "skipped_short_pieces": []}
+    for piece_id, base_ids in list(test_tokens.items()):
+        if len(chosen) == params["continuation"]["num_pieces"]:
+            break
+        model_ids = to_model_ids(base_ids, tokenizer, transformer_tokenizer)
+        if len(model_ids) <= params["prefix_len"]:
+            manifest["skipped_short_pieces"].append(piece_id)
+            continue
+        chosen.append((piece_id, model_ids))
+    if not chosen:
+        return {}, manifest
+    preset = params["presets"][params["continuation_preset"]]
+    prompts = [[ids["bos"], *composer_header(transformer_tokenizer, composer_of.get(p, "")), *m[: params["prefix_len"]]] for p, m in chosen]
+    started = time.perf_counter()
+    max_new = params["continuation"]["max_new_tokens"]
+    continuations = sample_tokens(model, prompts, preset, max_new, params["seed"], ids["eos"], ids["pad"])
+    seconds = (time.perf_counter() - started) / len(chosen)
+    outputs = {}
+    for (piece_id, model_ids), new in zip(chosen, continuations):
+        prefix = model_ids[: params["prefix_len"]]
+        parts = {"prefix": prefix, "continuation": new, "full": prefix + new, "reference": model_ids[len(prefix) : len(prefix) + len(new)]}
+        folder = f"continuation/{piece_id.replace('/', '__')}"
+        for part, tokens in parts.items():
+            score, reason = _decode(transformer_tokenizer, tokens)
+            if reason:
+                manifest["dropped"].append({"file": f"{folder}/{part}", "reason": reason, "tokens": len(tokens)})
+                continue
+            outputs[f"{folder}/{part}"] = score
+            manifest["files"][f"{folder}/{part}"] = {
+                "prompt": f"test piece {piece_id}, first {len(prefix)} tokens", "preset": params["continuation_preset"], **preset,
+                "seed": params["seed"], "tokens": len(tokens), "notes": int(score.note_num()),
+                "syntax_error_share": syntax_error_share(transformer_tokenizer, tokens),
+                "generation_seconds": round(seconds, 3) if part == "continuation" else 0.0,
+            }
+    log.info("Continued %d test pieces", len(chosen))
+    return outputs, manifest
+
+
+def merge_generated(unconditioned: dict[str, Score], continued: dict[str, Score], unconditioned_manifest: dict, continued_manifest: dict) -> tuple[dict[str, Score], dict]:
+    """Task 1 and Task 2 outputs → one MIDI folder and one manifest."""
+    manifest = {
+        "files": {**unconditioned_manifest["files"], **continued_manifest["files"]},
+        "dropped": unconditioned_manifest["dropped"] + continued_manifest["dropped"],
+        "skipped_short_pieces": continued_manifest["skipped_short_pieces"],
+    }
+    return {**unconditioned, **continued}, manifest

@@ -2,13 +2,17 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from symbolic_music.pipelines.generation.nodes import generate_pieces
+from symbolic_music.pipelines.generation.nodes import continue_test_pieces, generate_pieces, merge_generated
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(generate_pieces, ["transformer", "transformer_tokenizer", "params:generation"],
-                 ["generated_midi", "generation_manifest"], name="generate_pieces_node"),
+                 ["unconditioned_midi", "unconditioned_manifest"], name="generate_pieces_node"),
+            Node(continue_test_pieces, ["transformer", "test_tokens", "tokenizer", "transformer_tokenizer", "pieces", "params:generation"],
+                 ["continuation_midi", "continuation_manifest"], name="continue_test_pieces_node"),
+            Node(merge_generated, ["unconditioned_midi", "continuation_midi", "unconditioned_manifest", "continuation_manifest"],
+                 ["generated_midi", "generation_manifest"], name="merge_generated_node"),
         ]
     )

@@ -27,16 +27,19 @@ from tqdm.auto import tqdm  # noqa: E402
 
 from symbolic_music.models.likelihood import model_nll, summarize_nll, unigram_nll  # noqa: E402
 from symbolic_music.models.windows import PadCollator, WindowDataset, piece_windows  # noqa: E402
-from symbolic_music.music.tokens import augmented_scores, decode_ids, encode_score, train_bpe  # noqa: E402
+from symbolic_music.music.tokens import (  # noqa: E402
+    OTHER_COMPOSER,
+    augmented_scores,
+    composer_header,
+    decode_ids,
+    encode_score,
+    special_ids,
+    to_model_ids,
+    train_bpe,
+)
 
 log = logging.getLogger(__name__)
-OTHER_COMPOSER = "other"
 GPU_ONLY_ARGUMENTS = ("fp16", "bf16", "activation_checkpointing", "dataloader_pin_memory")
-
-
-def special_ids(tokenizer: miditok.MusicTokenizer) -> dict[str, int]:
-    """PAD/BOS/EOS ids of a miditok tokenizer (raises ``KeyError`` naming a missing one)."""
-    return {name: tokenizer.vocab[f"{name.upper()}_None"] for name in ("pad", "bos", "eos")}
 
 
 def header_length(params: dict) -> int:
@@ -87,13 +90,6 @@ def prepare_transformer_tokenizer(
     return model_tokenizer
 
 
-def _header(model_tokenizer: miditok.MusicTokenizer, composer: str) -> list[int]:
-    tokens = model_tokenizer.composer_tokens
-    if not tokens:
-        return []
-    return [model_tokenizer.vocab[tokens.get(composer, tokens[OTHER_COMPOSER])]]
-
-
 def encode_sequences(
     train_tokens: dict[str, list[int]],
     validation_tokens: dict[str, list[int]],
@@ -114,10 +110,10 @@ def encode_sequences(
     def encode_split(tokens: dict[str, list[int]], augment: bool, desc: str) -> dict:
         sequences = {}
         for piece_id, ids in tqdm(tokens.items(), desc=desc, unit="piece"):
-            header = _header(transformer_tokenizer, composer_of.get(piece_id, OTHER_COMPOSER))
-            score = decode_ids(tokenizer, ids) if uses_bpe or augment else None
-            sequences[piece_id] = {"header": header, "ids": encode_score(transformer_tokenizer, score) if uses_bpe else list(ids)}
+            header = composer_header(transformer_tokenizer, composer_of.get(piece_id, OTHER_COMPOSER))
+            sequences[piece_id] = {"header": header, "ids": to_model_ids(ids, tokenizer, transformer_tokenizer)}
             if augment:
+                score = decode_ids(tokenizer, ids)
                 copies = augmented_scores(score, augmentation["pitch_offsets"], augmentation["velocity_offsets"], pitch_range)
                 for name, copy_score in copies.items():
                     sequences[f"{piece_id}@{name}"] = {"header": header, "ids": encode_score(transformer_tokenizer, copy_score)}
