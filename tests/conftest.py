@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
@@ -72,6 +74,20 @@ def raw_catalog(root: Path) -> DataCatalog:
             "raw_midi": PartitionedDataset(path=str(root), dataset="symbolic_music.datasets.MidiDataset", filename_suffix=".midi"),
         }
     )
+
+
+def project_copy(tmp_path: Path, params: dict) -> Path:
+    """A copy of the project whose conf/local holds test-sized parameters."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", ".telemetry"):
+        shutil.copy(PROJECT_ROOT / name, project / name)
+    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
+    (project / "conf" / "local").mkdir()
+    shutil.copytree(PROJECT_ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for group, values in params.items():
+        (project / "conf" / "local" / f"parameters_{group}.yml").write_text(yaml.safe_dump({group: values}))
+    return project
 
 
 class KeptDataset(MemoryDataset):

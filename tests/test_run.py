@@ -17,7 +17,7 @@ from kedro.framework.startup import bootstrap_project
 from kedro.framework.session import KedroSession
 
 from symbolic_music.pipeline_registry import register_pipelines
-from tests.conftest import PROJECT_ROOT, write_corpus
+from tests.conftest import PROJECT_ROOT, project_copy, write_corpus
 
 PIPELINES = ["data_engineering", "eda", "transformer_model", "lstm_model", "generation", "evaluation"]
 
@@ -45,20 +45,6 @@ def test_catalog_resolves_in_each_environment(env, raw_type):
         assert params["transformer_model"]["training"]["warmup_steps"] == 1000
 
 
-def _project_copy(tmp_path: Path, params: dict) -> Path:
-    """A copy of the project whose conf/local holds test-sized parameters."""
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in ("pyproject.toml", ".telemetry"):
-        shutil.copy(PROJECT_ROOT / name, project / name)
-    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local"))
-    (project / "conf" / "local").mkdir()
-    shutil.copytree(PROJECT_ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for group, values in params.items():
-        (project / "conf" / "local" / f"parameters_{group}.yml").write_text(yaml.safe_dump({group: values}))
-    return project
-
-
 def _kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONUNBUFFERED": "1"}
     result = subprocess.run(
@@ -73,7 +59,7 @@ def _versions(path: Path) -> list[str]:
 
 
 def test_default_run_on_a_small_music21_corpus_then_reruns_keep_versions(tmp_path, params):
-    project = _project_copy(tmp_path, params)
+    project = project_copy(tmp_path, params)
     catalog = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "catalog.yml").read_text())
     raw = catalog["raw_metadata"]
     raw["composers"] = {"bach": {**raw["composers"]["bach"], "max_pieces": 8}, "haydn": {**raw["composers"]["haydn"], "max_pieces": 2}}
@@ -106,7 +92,7 @@ def test_default_run_on_a_small_music21_corpus_then_reruns_keep_versions(tmp_pat
 
 
 def test_maestro_env_skips_corrupt_and_empty_files(tmp_path, params):
-    project = _project_copy(tmp_path, params)
+    project = project_copy(tmp_path, params)
     root = project / "data" / "01_raw" / "maestro-v3.0.0"
     root.mkdir(parents=True)
     metadata = write_corpus(root, num_pieces=6)
