@@ -6,12 +6,16 @@ becomes consecutive notes with step 0, which the timing clip raises to ``step_mi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
+from symusic import Score
 from torch import nn
+
+from symbolic_music.music.notes import score_from_notes
 
 NUM_PITCHES = 128
 OCTAVE = 12
@@ -116,3 +120,59 @@ def note_windows(notes: pd.DataFrame, seq_length: int, stride: int, timing: dict
         "target_pitch": torch.from_numpy(np.array(target_pitch)),
         "target_timing": torch.from_numpy(np.stack(target_timing)),
     }
+
+
+@torch.no_grad()
+def sample_notes(
+    model: NoteLSTM,
+    pitch: np.ndarray,
+    timing: np.ndarray,
+    num_notes: int,
+    temperature: float,
+    constraints: dict,
+    generator: torch.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Continue a seed window (pitch (T,), normalised timing (T, 2)) by ``num_notes`` notes.
+
+    Each step samples the pitch from the softmax at ``temperature`` under the optional
+    constraints (the original "quality fixes"): ``pitch_range`` [low, high] masks pitches
+    outside it; ``max_interval`` masks leaps of more than N semitones from the previous note
+    (so none is sampled); ``repetition_penalty`` > 1 divides the probability of pitches used in
+    the last ``repetition_window`` notes. Timing is the model's regression output, clipped to
+    [0, 1]. Returns the new pitches (N,) and normalised timing (N, 2).
+    """
+    model.eval()
+    window_pitch = torch.as_tensor(pitch, dtype=torch.long)[None]
+    window_timing = torch.as_tensor(timing, dtype=torch.float32)[None]
+    pitches = torch.arange(NUM_PITCHES)
+    new_pitch, new_timing = [], []
+    for _ in range(num_notes):
+        logits, predicted_timing = model(window_pitch, window_timing)
+        logits = logits[0] / temperature
+        if constraints.get("pitch_range"):
+            low, high = constraints["pitch_range"]
+            logits[(pitches < low) | (pitches > high)] = -torch.inf
+        if constraints.get("repetition_penalty", 1.0) > 1.0:
+            recent = window_pitch[0, -constraints["repetition_window"] :].unique()
+            logits[recent] -= math.log(constraints["repetition_penalty"])
+        if constraints.get("max_interval") is not None:
+            too_far = (pitches - window_pitch[0, -1]).abs() > constraints["max_interval"]
+            if not too_far.all():
+                logits[too_far] = -torch.inf
+        if torch.isinf(logits).all():
+            raise ValueError("the sampling constraints exclude every pitch; widen pitch_range or max_interval")
+        next_pitch = torch.multinomial(logits.softmax(-1), 1, generator=generator)
+        next_timing = predicted_timing.clamp(0, 1)
+        new_pitch.append(int(next_pitch))
+        new_timing.append(next_timing[0].numpy())
+        window_pitch = torch.cat([window_pitch[:, 1:], next_pitch[None]], dim=1)
+        window_timing = torch.cat([window_timing[:, 1:], next_timing[:, None]], dim=1)
+    return np.array(new_pitch, dtype=np.int64), np.array(new_timing, dtype=np.float32).reshape(-1, 2)
+
+
+def notes_to_score(pitch: np.ndarray, timing: np.ndarray, timing_ranges: dict, velocity: int) -> Score:
+    """Pitches and normalised (step, duration) → a score (steps accumulate from 0 s)."""
+    step = denormalise_timing(timing[:, 0], timing_ranges["step_min"], timing_ranges["step_max"])
+    duration = denormalise_timing(timing[:, 1], timing_ranges["duration_min"], timing_ranges["duration_max"])
+    start = np.concatenate([[0.0], np.cumsum(step[1:])])
+    return score_from_notes(pitch, start, duration, [velocity] * len(pitch))

@@ -55,3 +55,18 @@ def notes_table(score: Score) -> pd.DataFrame:
     return pd.DataFrame(
         {"pitch": pitch, "velocity": velocity, "start": start, "end": start + duration, "step": step, "duration": duration}
     )
+
+
+def score_from_notes(pitch, start, duration, velocity, ticks_per_quarter: int = 480, bpm: float = 120.0) -> Score:
+    """A one-track piano score (ticks) from note arrays in seconds, at a fixed tempo."""
+    from symusic import Note, Tempo
+
+    ticks_per_second = ticks_per_quarter * bpm / 60
+    score = Score(ticks_per_quarter)
+    score.tempos.append(Tempo(0, bpm))
+    track = Track(name="Piano", program=0, is_drum=False)
+    for p, s, d, v in zip(pitch, start, duration, velocity):
+        track.notes.append(Note(int(round(s * ticks_per_second)), max(1, int(round(d * ticks_per_second))), int(p), int(v)))
+    track.notes.sort()
+    score.tracks.append(track)
+    return score

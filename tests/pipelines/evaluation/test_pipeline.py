@@ -33,7 +33,7 @@ def test_generated_notes_reads_velocity_from_midi():
 def test_identical_sets_have_zero_distance():
     pieces = {f"set/s{i}": make_score(i) for i in range(3)}
     reference = reference_statistics(generated_notes(pieces))
-    metrics, _ = evaluate_generated(pieces, reference)
+    metrics, _ = evaluate_generated(pieces, {}, reference)
     against = metrics["set"]["against_test"]
     assert against["pitch_class_js_divergence"] == pytest.approx(0.0)
     assert against["interval_js_divergence"] == pytest.approx(0.0)
@@ -43,8 +43,8 @@ def test_identical_sets_have_zero_distance():
 
 def test_evaluation_pipeline_runs(engineered):
     pieces = {f"unconditioned/balanced/s{i}": make_score(i) for i in range(2)}
-    out = run_pipeline(evaluation.create_pipeline(), DataCatalog(), {"generated_midi": pieces, "test_reference_stats": engineered["test_reference_stats"]})
-    assert set(out["evaluation_metrics"]) == {"test", "unconditioned/balanced"}
-    assert len(out["generated_notes"]) == sum(make_score(i).note_num() for i in range(2))
+    out = run_pipeline(evaluation.create_pipeline(), DataCatalog(), {"generated_midi": pieces, "baseline_midi": {"random/sample_000": make_score(7)}, "test_reference_stats": engineered["test_reference_stats"]})
+    assert set(out["evaluation_metrics"]) == {"test", "unconditioned/balanced", "random"}
+    assert len(out["generated_notes"]) == sum(make_score(i).note_num() for i in (0, 1, 7))
     figure = plot_generated_against_test(out["evaluation_metrics"])
     assert len(figure.axes) == 2

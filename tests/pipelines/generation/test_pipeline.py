@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import asdict
 from collections import Counter
 
 import pytest
@@ -12,9 +13,17 @@ from transformers import GPT2Config, GPT2LMHeadModel
 
 from symbolic_music.pipelines import generation
 from symbolic_music.pipelines.generation.nodes import continue_test_pieces, generate_pieces, sample_tokens, validate_params
+from symbolic_music.models.lstm import LSTMConfig, NoteLSTM
 from symbolic_music.music.tokens import decode_ids, special_ids
 from symbolic_music.pipelines.transformer_model.nodes import build_model
 from tests.conftest import run_pipeline
+
+
+@pytest.fixture(scope="module")
+def lstm_checkpoint(params):
+    torch.manual_seed(0)
+    config = LSTMConfig(**params["lstm_model"]["model"])
+    return {"config": asdict(config), "state_dict": NoteLSTM(config).state_dict()}
 
 
 @pytest.fixture(scope="module")
@@ -57,19 +66,21 @@ def test_top_k_one_is_greedy():
     assert sampled == [[t for t in greedy if t != 0]] * 2
 
 
-def test_generation_pipeline_writes_pieces_with_notes_and_manifest(model, engineered, params):
-    catalog = DataCatalog({"params:generation": MemoryDataset(params["generation"])})
+def test_generation_pipeline_writes_pieces_with_notes_and_manifest(model, lstm_checkpoint, engineered, params):
+    catalog = DataCatalog({"params:generation": MemoryDataset(params["generation"]), "params:lstm_model": MemoryDataset(params["lstm_model"])})
     out = run_pipeline(generation.create_pipeline(), catalog, {
         "transformer": model, "transformer_tokenizer": engineered["tokenizer"], "tokenizer": engineered["tokenizer"],
-        "test_tokens": engineered["test_tokens"], "pieces": engineered["pieces"],
+        "test_tokens": engineered["test_tokens"], "pieces": engineered["pieces"], "notes": engineered["notes"], "lstm": lstm_checkpoint,
     })
     manifest = out["generation_manifest"]
     expected = len(params["generation"]["presets"]) * params["generation"]["num_samples"] + 4 * 2  # 2 test pieces
+    expected += params["generation"]["num_samples"] + 4 * 2  # the LSTM: Task 1, and Task 2 on both test pieces
     assert len(out["generated_midi"]) + len(manifest["dropped"]) == expected
     for name, score in out["generated_midi"].items():
         assert score.note_num() > 0
         assert manifest["files"][name]["notes"] == score.note_num()
-        assert 0 <= manifest["files"][name]["syntax_error_share"] <= 1
+        if not name.startswith("lstm"):
+            assert 0 <= manifest["files"][name]["syntax_error_share"] <= 1
         if name.startswith("unconditioned/"):
             assert name.split("/")[1] in params["generation"]["presets"]
 

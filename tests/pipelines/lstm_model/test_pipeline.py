@@ -108,6 +108,70 @@ def test_plot_lstm_history(lstm_run):
 
 def test_lstm_pipeline_runs(engineered, params):
     catalog = DataCatalog({"params:lstm_model": MemoryDataset(params["lstm_model"])})
-    out = run_pipeline(lstm_model.create_pipeline(), catalog, {"notes": engineered["notes"]})
+    inputs = {k: engineered[k] for k in ("notes", "train_tokens", "test_tokens", "tokenizer")}
+    out = run_pipeline(lstm_model.create_pipeline(), catalog, inputs)
     assert set(out["lstm"]) == {"config", "state_dict"}
     assert "lstm" in out["lstm_metrics"]
+    systems = {name.split("/")[0] for name in out["baseline_midi"]}
+    assert systems == {"ngram", "random", "rule_based"}
+    assert all(score.note_num() > 0 for score in out["baseline_midi"].values())
+    assert out["ngram_metrics"]["ngram"]["bits_per_note"] > 0
+
+
+def test_ngram_beats_unigram_on_repetitive_music():
+    from symbolic_music.music.baselines import NGram
+
+    train = [[0, 5, 6, 7, 8] * 20 + [1]] * 3
+    test = [[0, 5, 6, 7, 8] * 10 + [1]]
+    four = NGram(4, 10, 0.01).fit(train)
+    one = NGram(1, 10, 0.01).fit(train)
+    assert four.nll(test)[0] < one.nll(test)[0] / 10
+    assert four.nll(test)[1] == one.nll(test)[1] == len(test[0]) - 1
+    rng = np.random.default_rng(0)
+    assert four.sample([0, 5, 6], 8, stop=1, rng=rng) == [7, 8, 0, 5, 6, 7, 8, 0]
+
+
+def test_ngram_probabilities_sum_to_one():
+    from symbolic_music.music.baselines import NGram
+
+    model = NGram(3, 6, 0.5).fit([[0, 1, 2, 3, 2, 1, 5]])
+    for history in ([], [1], [1, 2], [4, 4]):
+        assert sum(np.exp(model.log_prob(history, t)) for t in range(6)) == pytest.approx(1.0)
+
+
+def test_rule_based_stays_in_its_scale(params):
+    from symbolic_music.music.baselines import rule_based_piece, scale_pitch_classes
+
+    rules = params["lstm_model"]["baselines"]["rule_based"]
+    rng = np.random.default_rng(0)
+    for tonic, mode in [(60, "major"), (57, "minor"), (62, "major")]:
+        score = rule_based_piece(300, tonic, mode, rules, rng)
+        assert score.note_num() == 300
+        assert {n.pitch % 12 for n in score.tracks[0].notes} <= scale_pitch_classes(tonic, mode)
+        assert all(abs(n.pitch - tonic) <= 12 * rules["octaves"] for n in score.tracks[0].notes)
+
+
+def test_random_baseline_uses_the_pitch_range_and_train_timing(engineered, params):
+    from symbolic_music.music.baselines import random_piece
+    from symbolic_music.music.notes import notes_table
+
+    train = engineered["notes"][engineered["notes"]["split"] == "train"]
+    table = notes_table(random_piece(400, (50, 60), train, np.random.default_rng(0)))
+    assert table["pitch"].between(50, 59).all() and table["pitch"].nunique() == 10
+    assert set(table["duration"].round(3)) <= set(train["duration"].round(3))
+
+
+def test_sampling_constraints_hold(params):
+    from symbolic_music.models.lstm import sample_notes
+
+    torch.manual_seed(0)
+    model = NoteLSTM(LSTMConfig(**params["lstm_model"]["model"]))
+    seed_pitch, seed_timing = np.full(8, 60), np.full((8, 2), 0.5, dtype=np.float32)
+    generator = torch.Generator().manual_seed(0)
+    constraints = {"pitch_range": [48, 72], "max_interval": 3, "repetition_penalty": 1.0, "repetition_window": 4}
+    pitch, timing = sample_notes(model, seed_pitch, seed_timing, 200, 1.5, constraints, generator)
+    assert pitch.min() >= 48 and pitch.max() <= 72
+    assert np.abs(np.diff(np.concatenate([[60], pitch]))).max() <= 3
+    assert timing.min() >= 0 and timing.max() <= 1
+    free, _ = sample_notes(model, seed_pitch, seed_timing, 200, 1.5, {}, torch.Generator().manual_seed(0))
+    assert np.abs(np.diff(free)).max() > 3  # without the constraint, leaps do happen

@@ -52,10 +52,10 @@ def _compare(statistics: dict, reference: dict) -> dict:
     }
 
 
-def evaluate_generated(generated_midi: dict[str, Score], test_reference_stats: dict) -> tuple[dict, pd.DataFrame]:
-    """Generated pieces + test-split statistics → metrics per generated set (note statistics and
-    their distance to the test split), and the generated note table for plotting."""
-    notes = generated_notes(generated_midi)
+def evaluate_generated(generated_midi: dict[str, Score], baseline_midi: dict[str, Score], test_reference_stats: dict) -> tuple[dict, pd.DataFrame]:
+    """Generated and baseline pieces + test-split statistics → metrics per set (note statistics
+    and their distance to the test split), and the note table of all those pieces."""
+    notes = generated_notes({**generated_midi, **baseline_midi})
     metrics = {"test": {"statistics": test_reference_stats}}
     for system, group in notes.groupby("system"):
         statistics = reference_statistics(group)

@@ -6,12 +6,16 @@ import logging
 import time
 
 import miditok
+import numpy as np
 import pandas as pd
 import torch
 from symusic import Score
 from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
+from symbolic_music.pipelines.lstm_model.nodes import load_lstm
+
+from symbolic_music.models.lstm import note_features, notes_to_score, sample_notes
 from symbolic_music.music.tokens import composer_header, decode_ids, special_ids, syntax_error_share, to_model_ids
 
 log = logging.getLogger(__name__)
@@ -180,11 +184,54 @@ def continue_test_pieces(
     return outputs, manifest
 
 
-def merge_generated(unconditioned: dict[str, Score], continued: dict[str, Score], unconditioned_manifest: dict, continued_manifest: dict) -> tuple[dict[str, Score], dict]:
-    """Task 1 and Task 2 outputs → one MIDI folder and one manifest."""
+def merge_generated(
+    unconditioned: dict[str, Score], continued: dict[str, Score], lstm: dict[str, Score],
+    unconditioned_manifest: dict, continued_manifest: dict, lstm_manifest: dict,
+) -> tuple[dict[str, Score], dict]:
+    """Transformer Task 1 and Task 2 and LSTM outputs → one MIDI folder and one manifest."""
+    manifests = (unconditioned_manifest, continued_manifest, lstm_manifest)
     manifest = {
-        "files": {**unconditioned_manifest["files"], **continued_manifest["files"]},
-        "dropped": unconditioned_manifest["dropped"] + continued_manifest["dropped"],
+        "files": {name: entry for m in manifests for name, entry in m["files"].items()},
+        "dropped": [entry for m in manifests for entry in m["dropped"]],
         "skipped_short_pieces": continued_manifest["skipped_short_pieces"],
     }
-    return {**unconditioned, **continued}, manifest
+    return {**unconditioned, **continued, **lstm}, manifest
+
+
+def generate_lstm_pieces(lstm: dict, notes: pd.DataFrame, params: dict, lstm_params: dict) -> tuple[dict[str, Score], dict]:
+    """The LSTM in the transformer's layout. Task 1: ``num_samples`` pieces
+    (``lstm/<temperature preset>/sample_NNN``) each seeded with the first ``seq_length`` notes of
+    a train piece. Task 2: for the first ``continuation.num_pieces`` test pieces, the first
+    ``seq_length`` notes are the prefix (``lstm_continuation/<piece>/{prefix,continuation,full,reference}``).
+    The quality constraints come from ``generation.lstm.constraints``."""
+    settings, timing_ranges = params["lstm"], lstm_params["timing"]
+    if settings["temperature"] <= 0:
+        raise ValueError(f"generation.lstm.temperature must be > 0, got {settings['temperature']}")
+    model = load_lstm(lstm)
+    seq_length = lstm_params["seq_length"]
+    generator = torch.Generator().manual_seed(params["seed"])
+    by_piece = {split: [g for _, g in notes[notes["split"] == split].groupby("piece_id", sort=False) if len(g) > seq_length] for split in ("train", "test")}
+    pieces, manifest = {}, {"files": {}, "dropped": []}
+
+    def add(name: str, pitch: np.ndarray, timing: np.ndarray, prompt: str) -> None:
+        score = notes_to_score(pitch, timing, timing_ranges, settings["velocity"])
+        pieces[name] = score
+        manifest["files"][name] = {"prompt": prompt, "temperature": settings["temperature"], "seed": params["seed"],
+                                   "notes": int(score.note_num()), **settings["constraints"]}
+
+    for index in tqdm(range(params["num_samples"]), desc="LSTM task 1", unit="piece"):
+        seed_piece = by_piece["train"][index % len(by_piece["train"])]
+        pitch, timing = note_features(seed_piece.iloc[:seq_length], timing_ranges)
+        new_pitch, new_timing = sample_notes(model, pitch, timing, settings["num_notes"], settings["temperature"], settings["constraints"], generator)
+        add(f"lstm/sample_{index:03d}", new_pitch, new_timing, f"first {seq_length} notes of train piece {seed_piece['piece_id'].iloc[0]}")
+    for piece in tqdm(by_piece["test"][: params["continuation"]["num_pieces"]], desc="LSTM task 2", unit="piece"):
+        pitch, timing = note_features(piece, timing_ranges)
+        new_pitch, new_timing = sample_notes(model, pitch[:seq_length], timing[:seq_length], settings["num_notes"], settings["temperature"], settings["constraints"], generator)
+        folder, prompt = f"lstm_continuation/{piece['piece_id'].iloc[0].replace('/', '__')}", f"first {seq_length} notes of the test piece"
+        end = seq_length + len(new_pitch)
+        add(f"{folder}/prefix", pitch[:seq_length], timing[:seq_length], prompt)
+        add(f"{folder}/continuation", new_pitch, new_timing, prompt)
+        add(f"{folder}/full", np.concatenate([pitch[:seq_length], new_pitch]), np.concatenate([timing[:seq_length], new_timing]), prompt)
+        if end > seq_length and len(pitch) > seq_length:
+            add(f"{folder}/reference", pitch[seq_length:end], timing[seq_length:end], prompt)
+    return pieces, manifest

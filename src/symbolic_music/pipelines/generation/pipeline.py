@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from symbolic_music.pipelines.generation.nodes import continue_test_pieces, generate_pieces, merge_generated
+from symbolic_music.pipelines.generation.nodes import continue_test_pieces, generate_lstm_pieces, generate_pieces, merge_generated
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -12,7 +12,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                  ["unconditioned_midi", "unconditioned_manifest"], name="generate_pieces_node"),
             Node(continue_test_pieces, ["transformer", "test_tokens", "tokenizer", "transformer_tokenizer", "pieces", "params:generation"],
                  ["continuation_midi", "continuation_manifest"], name="continue_test_pieces_node"),
-            Node(merge_generated, ["unconditioned_midi", "continuation_midi", "unconditioned_manifest", "continuation_manifest"],
+            Node(generate_lstm_pieces, ["lstm", "notes", "params:generation", "params:lstm_model"],
+                 ["lstm_midi", "lstm_manifest"], name="generate_lstm_pieces_node"),
+            Node(merge_generated,
+                 ["unconditioned_midi", "continuation_midi", "lstm_midi", "unconditioned_manifest", "continuation_manifest", "lstm_manifest"],
                  ["generated_midi", "generation_manifest"], name="merge_generated_node"),
         ]
     )

@@ -11,12 +11,18 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import miditok  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
+from symusic import Score  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
+from symbolic_music.models.likelihood import summarize_nll  # noqa: E402
+
 from symbolic_music.models.lstm import NUM_PITCHES, LSTMConfig, NoteLSTM, lstm_loss, note_windows  # noqa: E402
+from symbolic_music.music.baselines import NGram, random_piece, rule_based_piece  # noqa: E402
+from symbolic_music.music.tokens import decode_ids, special_ids  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -142,3 +148,53 @@ def plot_lstm_history(history: dict) -> plt.Figure:
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def fit_ngram_baseline(
+    train_tokens: dict[str, list[int]], test_tokens: dict[str, list[int]], tokenizer: miditok.MusicTokenizer, notes: pd.DataFrame, params: dict
+) -> tuple[dict, dict[str, Score]]:
+    """Token JSON → an n-gram over the data_engineering tokens (BOS … EOS per piece): its test
+    bits per note beside an add-k unigram, and ``num_samples`` sampled pieces (``ngram/sample_NNN``)."""
+    settings = params["baselines"]["ngram"]
+    ids = special_ids(tokenizer)
+
+    def wrap(tokens: dict[str, list[int]]) -> list[list[int]]:
+        return [[ids["bos"], *piece, ids["eos"]] for piece in tokens.values()]
+
+    num_notes = int((notes["split"] == "test").sum())
+    metrics = {}
+    for name, order in (("ngram", settings["order"]), ("unigram", 1)):
+        model = NGram(order, len(tokenizer), settings["add_k"]).fit(wrap(train_tokens))
+        metrics[name] = {"order": order, **summarize_nll(*model.nll(wrap(test_tokens)), num_notes)}
+    metrics["add_k"] = settings["add_k"]
+    log.info("Test bits/note: %d-gram %.3f, unigram %.3f", settings["order"], metrics["ngram"]["bits_per_note"], metrics["unigram"]["bits_per_note"])
+    rng = np.random.default_rng(params["seed"])
+    sampler = NGram(settings["order"], len(tokenizer), settings["add_k"]).fit(wrap(train_tokens))
+    pieces = {}
+    for index in range(params["baselines"]["num_samples"]):
+        sampled = sampler.sample([ids["bos"]], settings["max_tokens"], ids["eos"], rng)
+        score = decode_ids(tokenizer, sampled)
+        if score.note_num():
+            pieces[f"ngram/sample_{index:03d}"] = score
+    return metrics, pieces
+
+
+def simple_baselines(notes: pd.DataFrame, params: dict) -> dict[str, Score]:
+    """Note table → ``random/sample_NNN`` (uniform pitch, train-split timing marginals) and
+    ``rule_based/sample_NNN`` (a scale walk; tonic and mode cycle through the parameter lists)."""
+    settings = params["baselines"]
+    rng = np.random.default_rng(params["seed"])
+    train = notes[notes["split"] == "train"]
+    pieces = {}
+    rules = settings["rule_based"]
+    for index in range(settings["num_samples"]):
+        pieces[f"random/sample_{index:03d}"] = random_piece(settings["num_notes"], tuple(settings["random"]["pitch_range"]), train, rng)
+        tonic = rules["tonics"][index % len(rules["tonics"])]
+        mode = rules["modes"][index % len(rules["modes"])]
+        pieces[f"rule_based/sample_{index:03d}"] = rule_based_piece(settings["num_notes"], tonic, mode, rules, rng)
+    return pieces
+
+
+def merge_baselines(ngram_midi: dict[str, Score], simple_midi: dict[str, Score]) -> dict[str, Score]:
+    """The baselines' pieces in one MIDI folder."""
+    return {**ngram_midi, **simple_midi}
