@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
-from kedro.io import DataCatalog
+from kedro.io import DataCatalog, MemoryDataset
 
+from symbolic_music.music import metrics as m
+from symbolic_music.music.distribution import intra_set_distances, overlap_and_kl, piece_features
 from symbolic_music.music.metrics import js_divergence
-from symbolic_music.music.statistics import reference_statistics
+from symbolic_music.music.notes import notes_table
 from symbolic_music.pipelines import evaluation
-from symbolic_music.pipelines.evaluation.nodes import evaluate_generated, generated_notes, plot_generated_against_test, system_of
+from symbolic_music.pipelines.evaluation.nodes import (
+    collect_pieces,
+    evaluate_systems,
+    generated_notes,
+    likelihood_table,
+    plot_histograms,
+    plot_overlap_areas,
+    system_of,
+    write_report,
+)
 from tests.conftest import make_score, run_pipeline
+
+C_MAJOR = np.array([60, 62, 64, 65, 67, 69, 71, 72])
 
 
 def test_js_divergence_known_values():
@@ -19,32 +33,94 @@ def test_js_divergence_known_values():
     assert np.isnan(js_divergence([0, 0], [1, 1]))
 
 
+def test_c_major_scale_has_scale_consistency_one():
+    assert m.scale_consistency(C_MAJOR) == 1.0
+    assert m.scale_consistency(np.arange(60, 72)) == pytest.approx(7 / 12)
+
+
+def test_single_repeated_note_has_pitch_entropy_zero():
+    assert m.pitch_class_entropy(np.full(20, 60)) == 0.0
+    assert m.pitch_class_entropy(np.arange(12)) == pytest.approx(np.log2(12))
+
+
+def test_polyphony_empty_beats_and_groove():
+    start, end = np.array([0.0, 0.0, 1.0]), np.array([0.5, 0.5, 1.5])
+    assert m.polyphony(start, end, 0.05) == pytest.approx(1.5)  # 2 notes for 0.5 s, then 1 for 0.5 s
+    assert m.empty_beat_rate(start, end, 0.5) == pytest.approx(1 / 3)  # beats [0,.5) [.5,1) [1,1.5): one empty
+    same = np.concatenate([np.arange(4) * 0.5 + bar * 2.0 for bar in range(4)])
+    assert m.groove_consistency(same, 2.0, 16) == 1.0
+
+
+def test_identical_sets_have_overlap_near_one_and_zero_js():
+    rng = np.random.default_rng(0)
+    sample = rng.normal(size=200)
+    overlap, kl = overlap_and_kl(sample, sample.copy())
+    assert overlap == pytest.approx(1.0, abs=1e-6) and kl == pytest.approx(0.0, abs=1e-6)
+    far, far_kl = overlap_and_kl(sample, sample + 10)
+    assert far < 0.05 and far_kl > 1
+
+
+def test_piece_features_of_a_scale():
+    table = pd.DataFrame({"pitch": C_MAJOR, "start": np.arange(8) * 0.5, "duration": np.full(8, 0.5)})
+    features = piece_features(table)
+    assert features["pitch_count"][0] == 8 and features["pitch_range"][0] == 12
+    assert features["average_pitch_interval"][0] == pytest.approx(12 / 7)
+    assert features["average_inter_onset_interval"][0] == pytest.approx(0.5)
+    assert features["pitch_class_histogram"].sum() == pytest.approx(1.0)
+    assert features["pitch_class_transition_matrix"].shape == (144,)
+    assert len(intra_set_distances(np.stack([features["pitch_count"]] * 3))) == 3
+
+
 def test_system_of():
     assert system_of("unconditioned/balanced/sample_000") == "unconditioned/balanced"
     assert system_of("loose") == "generated"
     assert system_of("continuation/2004__piece_10/reference") == "continuation/reference"
+    assert system_of("lstm_continuation/a__b/full") == "lstm_continuation/full"
 
 
 def test_generated_notes_reads_velocity_from_midi():
     notes = generated_notes({"a/b/x": make_score(0)})
-    assert list(notes["velocity"]) == [n.velocity for n in sorted(make_score(0).tracks[0].notes, key=lambda n: (n.time, n.pitch))]
+    assert list(notes["velocity"]) == list(notes_table(make_score(0))["velocity"])
 
 
-def test_identical_sets_have_zero_distance():
-    pieces = {f"set/s{i}": make_score(i) for i in range(3)}
-    reference = reference_statistics(generated_notes(pieces))
-    metrics, _ = evaluate_generated(pieces, {}, reference)
-    against = metrics["set"]["against_test"]
-    assert against["pitch_class_js_divergence"] == pytest.approx(0.0)
-    assert against["interval_js_divergence"] == pytest.approx(0.0)
-    assert against["notes_per_second_ratio"] == pytest.approx(1.0)
-    assert against["velocity_mean_difference"] == pytest.approx(0.0)
+def _real_notes(seeds_by_split):
+    tables = [notes_table(make_score(seed)).assign(piece_id=f"{split}/{seed}", split=split)
+              for split, seeds in seeds_by_split.items() for seed in seeds]
+    return pd.concat(tables, ignore_index=True)
 
 
-def test_evaluation_pipeline_runs(engineered):
-    pieces = {f"unconditioned/balanced/s{i}": make_score(i) for i in range(2)}
-    out = run_pipeline(evaluation.create_pipeline(), DataCatalog(), {"generated_midi": pieces, "baseline_midi": {"random/sample_000": make_score(7)}, "test_reference_stats": engineered["test_reference_stats"]})
-    assert set(out["evaluation_metrics"]) == {"test", "unconditioned/balanced", "random"}
-    assert len(out["generated_notes"]) == sum(make_score(i).note_num() for i in (0, 1, 7))
-    figure = plot_generated_against_test(out["evaluation_metrics"])
-    assert len(figure.axes) == 2
+def test_a_copy_of_the_test_split_scores_like_the_test_split(params):
+    notes = _real_notes({"test": [0, 1, 2, 3], "validation": [4, 5, 6]})
+    copy = {f"copy/s{i}": make_score(i) for i in range(4)}
+    noise = {f"random/s{i}": make_score(100 + i, num_notes=10) for i in range(4)}
+    summary, _ = evaluate_systems(collect_pieces(copy, noise, notes), params["evaluation"])
+    s = summary.set_index("system")
+    assert s.loc["real/test", "mean_oa"] == pytest.approx(1.0)
+    assert s.loc["copy", "js_pitch"] == pytest.approx(0.0)
+    assert s.loc["copy", "mean_oa"] > s.loc["random", "mean_oa"]
+    assert list(summary["rank"]) == list(range(1, len(summary) + 1))
+
+
+def test_evaluation_pipeline_runs_and_reports(engineered, params):
+    metrics = {
+        "transformer_metrics": {"transformer": {"bits_per_note": 9.0}, "unigram": {"bits_per_note": 18.0}},
+        "ngram_metrics": {"ngram": {"order": 4, "bits_per_note": 12.0}, "unigram": {"bits_per_note": 18.0}},
+        "lstm_metrics": {"lstm": {"pitch_bits_per_note": 4.0}, "pitch_unigram": {"pitch_bits_per_note": 5.0}},
+    }
+    generated = {f"unconditioned/balanced/s{i}": make_score(i) for i in range(2)}
+    generated["continuation/p__1/continuation"] = make_score(20)
+    generated["continuation/p__1/reference"] = make_score(21)
+    inputs = {"generated_midi": generated, "baseline_midi": {"random/sample_000": make_score(7)}, "notes": engineered["notes"], **metrics}
+    catalog = DataCatalog({"params:evaluation": MemoryDataset(params["evaluation"])})
+    out = run_pipeline(evaluation.create_pipeline(), catalog, inputs)
+    summary = out["evaluation_summary"]
+    assert {"real/test", "real/validation", "unconditioned/balanced", "random"} <= set(summary["system"])
+    assert summary.iloc[0]["system"] == "real/test"
+    assert len(out["evaluation_metrics"]["continuation"]) == 1
+    assert [row["bits_per_note"] for row in out["evaluation_metrics"]["likelihood"]] == [9.0, 18.0, 12.0, 18.0, 4.0, 5.0]
+    report = out["evaluation_report"]
+    assert report.startswith("# Evaluation report") and "random baseline" in report
+    assert len(plot_overlap_areas(summary).axes[0].patches) > 0
+    assert len(plot_histograms(out["evaluation_pieces"], params["evaluation"]).axes) == 2
+    assert write_report(summary, out["evaluation_metrics"]) == report
+    assert likelihood_table(*metrics.values())[0]["model"] == "transformer"

@@ -2,13 +2,17 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from symbolic_music.pipelines.evaluation.nodes import evaluate_generated, plot_generated_against_test
+from symbolic_music.pipelines.evaluation.nodes import evaluate, plot_histograms, plot_overlap_areas, write_report
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(evaluate_generated, ["generated_midi", "baseline_midi", "test_reference_stats"], ["evaluation_metrics", "generated_notes"], name="evaluate_generated_node"),
-            Node(plot_generated_against_test, "evaluation_metrics", "evaluation_plot", name="evaluation_plot_node"),
+            Node(evaluate,
+                 ["generated_midi", "baseline_midi", "notes", "transformer_metrics", "ngram_metrics", "lstm_metrics", "params:evaluation"],
+                 ["evaluation_summary", "evaluation_metrics", "evaluation_pieces"], name="evaluate_node"),
+            Node(plot_overlap_areas, "evaluation_summary", "evaluation_oa_plot", name="evaluation_oa_plot_node"),
+            Node(plot_histograms, ["evaluation_pieces", "params:evaluation"], "evaluation_histograms_plot", name="evaluation_histograms_plot_node"),
+            Node(write_report, ["evaluation_summary", "evaluation_metrics"], "evaluation_report", name="evaluation_report_node"),
         ]
     )
