@@ -124,3 +124,14 @@ def test_evaluation_pipeline_runs_and_reports(engineered, params):
     assert len(plot_histograms(out["evaluation_pieces"], params["evaluation"]).axes) == 2
     assert write_report(summary, out["evaluation_metrics"]) == report
     assert likelihood_table(*metrics.values())[0]["model"] == "transformer"
+
+
+def test_report_says_oa_is_undefined_with_one_test_piece(params):
+    notes = _real_notes({"test": [0], "validation": [4, 5]})
+    summary, info = evaluate_systems(collect_pieces({"x/s0": make_score(1)}, {}, notes), params["evaluation"])
+    assert summary["mean_oa"].isna().all()
+    report = write_report(summary, {**info, "likelihood": likelihood_table(
+        {"transformer": {"bits_per_note": 1.0}, "unigram": {"bits_per_note": 2.0}},
+        {"ngram": {"order": 2, "bits_per_note": 1.5}, "unigram": {"bits_per_note": 2.0}},
+        {"lstm": {"pitch_bits_per_note": 1.0}, "pitch_unigram": {"pitch_bits_per_note": 2.0}}), "continuation": []})
+    assert "OA and KL are undefined" in report

@@ -218,16 +218,20 @@ def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict) -> 
         table = pd.DataFrame(evaluation_metrics["continuation"]).groupby("task")[["pitch_class_correlation", "note_density_ratio"]].mean()
         lines += ["## Continuations against the real continuation (means over pieces)", "", _markdown(table), ""]
     lines += ["## Reading", ""]
+    generated = generated.dropna(subset=["mean_oa"])
+    if evaluation_metrics["reference_pieces"] < 2:
+        lines.append(f"- OA and KL are undefined: the test split has {evaluation_metrics['reference_pieces']} piece(s), "
+                     "and intra-set distances need at least two.")
     if len(generated):
         best = generated["mean_oa"].idxmax()
         lines.append(f"- The generated set closest to real music is `{best}` (mean OA {generated.loc[best, 'mean_oa']:.3f}).")
         transformer = generated[generated.index.str.startswith(("unconditioned/", "composer/"))]
-        if "random" in generated.index and len(transformer):
+        if "random" in generated.index and len(transformer):  # both have a defined mean OA here
             best_t = transformer["mean_oa"].idxmax()
             verdict = "below" if generated.loc["random", "mean_oa"] < transformer.loc[best_t, "mean_oa"] else "NOT below"
             lines.append(f"- The random baseline (mean OA {generated.loc['random', 'mean_oa']:.3f}) ranks {verdict} the best transformer set "
                          f"`{best_t}` ({transformer.loc[best_t, 'mean_oa']:.3f}).")
-    if "real/validation" in s.index:
+    if "real/validation" in s.index and not np.isnan(s.loc["real/validation", "mean_oa"]):
         lines.append(f"- Real unseen music (the validation split) reaches mean OA {s.loc['real/validation', 'mean_oa']:.3f}: "
                      "a generated set near that figure is as close to the test split as other real music is.")
     likelihood = {row["model"]: row["bits_per_note"] for row in evaluation_metrics["likelihood"]}
