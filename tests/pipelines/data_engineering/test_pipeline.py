@@ -181,3 +181,14 @@ def test_missing_file_stops_the_pipeline_naming_it(tmp_path, params):
     catalog["params:data_engineering"] = MemoryDataset(params["data_engineering"])
     with pytest.raises(FileNotFoundError, match="2005/piece_01.midi"):
         run_pipeline(data_engineering.create_pipeline(), catalog)
+
+
+def test_two_workers_give_the_serial_output(engineered, params):
+    """Tokenization and note extraction across 2 processes equal the serial run."""
+    scores, pieces = engineered["scores"], engineered["pieces"]
+    tokenizer = engineered["tokenizer"]
+    parallel = {**params["data_engineering"], "num_workers": 2}
+    assert tokenize_pieces(scores, pieces, tokenizer, parallel) == (
+        engineered["train_tokens"], engineered["validation_tokens"], engineered["test_tokens"],
+    )
+    pd.testing.assert_frame_equal(extract_notes(scores, pieces, parallel), engineered["notes"])
