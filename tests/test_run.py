@@ -54,6 +54,20 @@ def _kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
+def _execute_notebook(project: Path) -> None:
+    """Run notebooks/tour.ipynb top to bottom inside ``project`` (after its ``kedro run``)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    shutil.copytree(PROJECT_ROOT / "notebooks", project / "notebooks")
+    notebook = nbformat.read(project / "notebooks" / "tour.ipynb", as_version=4)
+    os.environ["KEDRO_DISABLE_TELEMETRY"] = "1"
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(project / "notebooks")}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2  # the piano rolls and the OA chart
+
+
 def _versions(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir())
 
@@ -81,6 +95,8 @@ def test_default_run_on_a_small_music21_corpus_then_reruns_keep_versions(tmp_pat
     ]:
         assert (data / path).exists(), path
     assert any((data / "07_model_output/generated_midi").rglob("*.mid"))
+
+    _execute_notebook(project)
 
     _kedro(project, "--pipeline=data_engineering")
     _kedro(project, "--pipeline=eda")

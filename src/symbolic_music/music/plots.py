@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
+import matplotlib.pyplot as plt
+from symusic import Score
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from symusic import Score  # noqa: E402
-
-from symbolic_music.music.notes import notes_table  # noqa: E402
+from symbolic_music.music.notes import notes_table
 
 
 def draw_piano_roll(score: Score, ax: plt.Axes, title: str = "", max_seconds: float | None = None) -> plt.Axes:

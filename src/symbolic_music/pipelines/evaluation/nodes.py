@@ -3,26 +3,23 @@ metrics JSON, plots and a Markdown report out. The metrics themselves live in ``
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from symusic import Score
+from tqdm.auto import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from symusic import Score  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
-
-from symbolic_music.music import metrics as m  # noqa: E402
-from symbolic_music.music.distribution import (  # noqa: E402
+from symbolic_music.music import metrics as m
+from symbolic_music.music.distribution import (
     inter_set_distances,
     intra_set_distances,
     overlap_and_kl,
     piece_features,
 )
-from symbolic_music.music.notes import notes_table  # noqa: E402
+from symbolic_music.music.notes import notes_table
+from symbolic_music.music.statistics import PITCH_CLASS_NAMES
 
 REFERENCE = "real/test"
-PITCH_CLASS_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 MUSPY_METRICS = ["pitch_class_entropy", "scale_consistency", "polyphony", "empty_beat_rate", "groove_consistency"]
 
 

@@ -7,22 +7,19 @@ import logging
 import math
 from dataclasses import asdict
 
-import matplotlib
+import matplotlib.pyplot as plt
+import miditok
+import numpy as np
+import pandas as pd
+import torch
+from symusic import Score
+from tqdm.auto import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import miditok  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from symusic import Score  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+from symbolic_music.models.likelihood import summarize_nll
 
-from symbolic_music.models.likelihood import summarize_nll  # noqa: E402
-
-from symbolic_music.models.lstm import NUM_PITCHES, LSTMConfig, NoteLSTM, lstm_loss, note_windows  # noqa: E402
-from symbolic_music.music.baselines import NGram, random_piece, rule_based_piece  # noqa: E402
-from symbolic_music.music.tokens import decode_ids, special_ids  # noqa: E402
+from symbolic_music.models.lstm import NUM_PITCHES, LSTMConfig, NoteLSTM, lstm_loss, note_windows
+from symbolic_music.music.baselines import NGram, random_piece, rule_based_piece
+from symbolic_music.music.tokens import decode_ids, special_ids
 
 log = logging.getLogger(__name__)
 

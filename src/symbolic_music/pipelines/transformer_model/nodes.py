@@ -6,14 +6,11 @@ import copy
 import logging
 import re
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import miditok  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from transformers import (  # noqa: E402
+import matplotlib.pyplot as plt
+import miditok
+import pandas as pd
+import torch
+from transformers import (
     EarlyStoppingCallback,
     GPT2Config,
     GPT2LMHeadModel,
@@ -21,13 +18,13 @@ from transformers import (  # noqa: E402
     TrainingArguments,
     set_seed,
 )
-from transformers.trainer_utils import get_last_checkpoint  # noqa: E402
+from transformers.trainer_utils import get_last_checkpoint
 
-from tqdm.auto import tqdm  # noqa: E402
+from tqdm.auto import tqdm
 
-from symbolic_music.models.likelihood import model_nll, summarize_nll, unigram_nll  # noqa: E402
-from symbolic_music.models.windows import PadCollator, WindowDataset, piece_windows  # noqa: E402
-from symbolic_music.music.tokens import (  # noqa: E402
+from symbolic_music.models.likelihood import model_nll, summarize_nll, unigram_nll
+from symbolic_music.models.windows import PadCollator, WindowDataset, piece_windows
+from symbolic_music.music.tokens import (
     OTHER_COMPOSER,
     augmented_scores,
     composer_header,
