@@ -7,7 +7,12 @@ import copy
 import torch
 from kedro.io import MemoryDataset
 
-from symbolic_music.pipelines import data_engineering, generation, lstm_model, transformer_model
+from symbolic_music.pipelines import (
+    data_engineering,
+    generation,
+    lstm_model,
+    transformer_model,
+)
 from tests.conftest import raw_catalog, run_pipeline
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from kedro.framework.startup import bootstrap_project
 from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
 
 from symbolic_music.pipeline_registry import register_pipelines
 from tests.conftest import PROJECT_ROOT, project_copy, write_corpus

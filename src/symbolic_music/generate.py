@@ -19,7 +19,12 @@ from pathlib import Path
 from symusic import Score
 
 from symbolic_music.music.notes import merged_piano_score
-from symbolic_music.music.tokens import composer_header, decode_ids, encode_score, special_ids
+from symbolic_music.music.tokens import (
+    composer_header,
+    decode_ids,
+    encode_score,
+    special_ids,
+)
 from symbolic_music.pipelines.generation.nodes import sample_tokens
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,12 @@ import argparse
 import copy
 import logging
 import time
+
+from _project import load_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from symusic import Score
 
-from _project import load_project
 from symbolic_music.pipelines import data_engineering
 
 

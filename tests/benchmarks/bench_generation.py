@@ -16,8 +16,8 @@ import logging
 import time
 
 import torch
-
 from _project import load_or_explain, load_project
+
 from symbolic_music.music.tokens import special_ids
 from symbolic_music.pipelines.generation.nodes import sample_tokens
 from symbolic_music.pipelines.transformer_model.nodes import build_model

@@ -15,11 +15,16 @@ import logging
 import tempfile
 import time
 
+from _project import load_or_explain, load_project
 from transformers import Trainer
 
-from _project import load_or_explain, load_project
 from symbolic_music.models.windows import PadCollator, WindowDataset
-from symbolic_music.pipelines.transformer_model.nodes import build_model, build_windows, special_ids, training_arguments
+from symbolic_music.pipelines.transformer_model.nodes import (
+    build_model,
+    build_windows,
+    special_ids,
+    training_arguments,
+)
 
 
 def measure(windows: list[list[int]], tokenizer, params: dict, steps: int) -> tuple[float, int]:

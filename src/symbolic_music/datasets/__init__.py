@@ -1,6 +1,9 @@
 """Custom Kedro datasets: MIDI scores, the tokenizer, model checkpoints and the embedded corpus."""
 
-from symbolic_music.datasets.checkpoints import HFCheckpointDataset, TorchCheckpointDataset
+from symbolic_music.datasets.checkpoints import (
+    HFCheckpointDataset,
+    TorchCheckpointDataset,
+)
 from symbolic_music.datasets.midi import MidiDataset, MidiFolderDataset
 from symbolic_music.datasets.music21_corpus import Music21CorpusDataset
 from symbolic_music.datasets.tokenizer import TokenizerDataset

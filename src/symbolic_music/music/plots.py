@@ -30,3 +30,17 @@ def piano_roll_png(score: Score, width: float = 8, height: float = 3) -> bytes:
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return buffer.getvalue()
+
+
+def loss_curves(history: dict, title: str, ylabel: str) -> plt.Figure:
+    """Training history (``train``: per logging step, ``validation``: per epoch, each a list of
+    ``{"step", "loss"}``) → one figure with both curves."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    for key, style, label in (("train", "-", "train (per logging step)"), ("validation", "o-", "validation (per epoch)")):
+        points = history[key]
+        if points:
+            ax.plot([p["step"] for p in points], [p["loss"] for p in points], style, label=label)
+    ax.set(xlabel="optimizer step", ylabel=ylabel, title=title)
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -8,7 +8,11 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 
 from symbolic_music.music import metrics as m
-from symbolic_music.music.distribution import intra_set_distances, overlap_and_kl, piece_features
+from symbolic_music.music.distribution import (
+    intra_set_distances,
+    overlap_and_kl,
+    piece_features,
+)
 from symbolic_music.music.metrics import js_divergence
 from symbolic_music.music.notes import notes_table
 from symbolic_music.pipelines import evaluation

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict
 from collections import Counter
+from dataclasses import asdict
 
 import pytest
 import torch
 from kedro.io import DataCatalog, MemoryDataset
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from symbolic_music.pipelines import generation
-from symbolic_music.pipelines.generation.nodes import continue_test_pieces, generate_pieces, sample_tokens, validate_params
 from symbolic_music.models.lstm import LSTMConfig, NoteLSTM
 from symbolic_music.music.tokens import decode_ids, special_ids
+from symbolic_music.pipelines import generation
+from symbolic_music.pipelines.generation.nodes import (
+    continue_test_pieces,
+    generate_pieces,
+    sample_tokens,
+    validate_params,
+)
 from symbolic_music.pipelines.transformer_model.nodes import build_model
 from tests.conftest import run_pipeline
 
@@ -93,7 +98,9 @@ def test_generate_pieces_rejects_bad_preset_before_sampling(params, engineered):
 
 
 def test_composer_steered_pieces_for_each_composer_token(engineered, params):
-    from symbolic_music.pipelines.transformer_model.nodes import prepare_transformer_tokenizer
+    from symbolic_music.pipelines.transformer_model.nodes import (
+        prepare_transformer_tokenizer,
+    )
 
     p = copy.deepcopy(params["transformer_model"])
     p["bpe"]["enabled"] = False

@@ -18,7 +18,13 @@ from symbolic_music.models.lstm import (
     note_windows,
 )
 from symbolic_music.pipelines import lstm_model
-from symbolic_music.pipelines.lstm_model.nodes import evaluate_lstm, load_lstm, make_note_windows, plot_lstm_history, train_lstm
+from symbolic_music.pipelines.lstm_model.nodes import (
+    evaluate_lstm,
+    load_lstm,
+    make_note_windows,
+    plot_lstm_history,
+    train_lstm,
+)
 from tests.conftest import run_pipeline
 
 

@@ -12,8 +12,8 @@ from kedro.io import DataCatalog, MemoryDataset
 
 from symbolic_music.models.likelihood import summarize_nll, unigram_nll
 from symbolic_music.models.windows import IGNORE_INDEX, PadCollator, piece_windows
-from symbolic_music.pipelines import transformer_model
 from symbolic_music.music.tokens import decode_ids
+from symbolic_music.pipelines import transformer_model
 from symbolic_music.pipelines.transformer_model.nodes import (
     build_model,
     encode_sequences,

@@ -2,7 +2,12 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from symbolic_music.pipelines.evaluation.nodes import evaluate, plot_histograms, plot_overlap_areas, write_report
+from symbolic_music.pipelines.evaluation.nodes import (
+    evaluate,
+    plot_histograms,
+    plot_overlap_areas,
+    write_report,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:

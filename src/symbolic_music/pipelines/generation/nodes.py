@@ -13,10 +13,15 @@ from symusic import Score
 from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
-from symbolic_music.pipelines.lstm_model.nodes import load_lstm
-
 from symbolic_music.models.lstm import note_features, notes_to_score, sample_notes
-from symbolic_music.music.tokens import composer_header, decode_ids, special_ids, syntax_error_share, to_model_ids
+from symbolic_music.music.tokens import (
+    composer_header,
+    decode_ids,
+    special_ids,
+    syntax_error_share,
+    to_model_ids,
+)
+from symbolic_music.pipelines.lstm_model.nodes import load_lstm
 
 log = logging.getLogger(__name__)
 SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p")

@@ -2,7 +2,12 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from symbolic_music.pipelines.generation.nodes import continue_test_pieces, generate_lstm_pieces, generate_pieces, merge_generated
+from symbolic_music.pipelines.generation.nodes import (
+    continue_test_pieces,
+    generate_lstm_pieces,
+    generate_pieces,
+    merge_generated,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -16,9 +16,15 @@ from symusic import Score
 from tqdm.auto import tqdm
 
 from symbolic_music.models.likelihood import summarize_nll
-
-from symbolic_music.models.lstm import NUM_PITCHES, LSTMConfig, NoteLSTM, lstm_loss, note_windows
+from symbolic_music.models.lstm import (
+    NUM_PITCHES,
+    LSTMConfig,
+    NoteLSTM,
+    lstm_loss,
+    note_windows,
+)
 from symbolic_music.music.baselines import NGram, random_piece, rule_based_piece
+from symbolic_music.music.plots import loss_curves
 from symbolic_music.music.tokens import decode_ids, special_ids
 
 log = logging.getLogger(__name__)
@@ -135,16 +141,7 @@ def evaluate_lstm(checkpoint: dict, train_windows: dict, test_windows: dict, par
 
 def plot_lstm_history(history: dict) -> plt.Figure:
     """History → train loss per logging step and validation loss per epoch."""
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    train, validation = pd.DataFrame(history["train"]), pd.DataFrame(history["validation"])
-    if len(train):
-        ax.plot(train["step"], train["loss"], label="train")
-    if len(validation):
-        ax.plot(validation["step"], validation["loss"], "o-", label="validation")
-    ax.set(xlabel="step", ylabel="loss (CE + weighted MSE + coherence)", title="LSTM loss")
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return loss_curves(history, "LSTM loss", "loss (CE + weighted MSE + coherence)")
 
 
 def fit_ngram_baseline(

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import miditok
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 from transformers import (
     EarlyStoppingCallback,
     GPT2Config,
@@ -20,10 +21,9 @@ from transformers import (
 )
 from transformers.trainer_utils import get_last_checkpoint
 
-from tqdm.auto import tqdm
-
 from symbolic_music.models.likelihood import model_nll, summarize_nll, unigram_nll
 from symbolic_music.models.windows import PadCollator, WindowDataset, piece_windows
+from symbolic_music.music.plots import loss_curves
 from symbolic_music.music.tokens import (
     OTHER_COMPOSER,
     augmented_scores,
@@ -267,13 +267,4 @@ def evaluate_transformer(
 
 def plot_loss_curves(history: dict) -> plt.Figure:
     """Training history → train loss per step and validation loss per epoch (nats/token)."""
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    train, validation = pd.DataFrame(history["train"]), pd.DataFrame(history["validation"])
-    if len(train):
-        ax.plot(train["step"], train["loss"], label="train (per logging step)")
-    if len(validation):
-        ax.plot(validation["step"], validation["loss"], "o-", label="validation (per epoch)")
-    ax.set(xlabel="optimizer step", ylabel="cross-entropy (nats/token)", title="Transformer loss")
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return loss_curves(history, "Transformer loss", "cross-entropy (nats/token)")
