@@ -77,3 +77,64 @@ def groove_consistency(start: np.ndarray, bar: float, positions: int) -> float:
     index = np.minimum(((start % bar) / bar * positions).astype(int), positions - 1)
     patterns[(start // bar).astype(int), index] = True
     return float(1.0 - (patterns[1:] != patterns[:-1]).mean())
+
+
+# --- the original study's per-piece metrics, kept by name -------------------------------------
+def piece_metrics(notes, reference: dict, limits: dict) -> dict[str, float]:
+    """The original per-piece metrics of one note table (seconds, MIDI numbers), each defined here.
+
+    Basic statistics: ``num_notes``; ``duration`` (s, last note end); ``notes_per_second``;
+    ``pitch_range`` (max − min); ``pitch_mean``/``pitch_std``; ``unique_pitches``;
+    ``step_mean``/``step_std`` and ``duration_mean``/``duration_std`` (s).
+    Melody: ``step_motion_ratio`` = share of consecutive intervals of at most 2 semitones;
+    ``large_leap_ratio`` = share larger than ``limits['large_leap']`` semitones;
+    ``melodic_coherence`` = 1 − large_leap_ratio.
+    Validity (shares of notes): ``pitch_range_validity`` (pitch within ``limits['pitch_range']``),
+    ``duration_validity`` and ``step_validity`` (within ``limits['duration_seconds']`` /
+    ``limits['step_seconds']``; a step of 0, a chord, is valid).
+    Variety: ``pitch_entropy`` (bits over MIDI pitches); ``most_common_pitch_ratio``.
+    ``overall_quality_score`` = mean of melodic coherence, the three validities and pitch entropy
+    ÷ log2(unique pitches allowed by the range), each in [0, 1].
+    Similarity to ``reference`` (reference_statistics of the real test split):
+    ``{pitch,step,duration}_similarity`` = exp(−|mean − reference mean| ÷ reference std), and
+    ``overall_similarity`` their mean. An empty table gives ``nan`` everywhere but ``num_notes``.
+    """
+    pitch = notes["pitch"].to_numpy(np.int64)
+    if len(pitch) == 0:
+        return {"num_notes": 0.0}
+    step, duration = notes["step"].to_numpy(float), notes["duration"].to_numpy(float)
+    length = float(notes["end"].max())
+    intervals = np.abs(np.diff(pitch))
+    low, high = limits["pitch_range"]
+    counts = np.bincount(pitch, minlength=128)
+    shares = counts[counts > 0] / len(pitch)
+    result = {
+        "num_notes": float(len(pitch)),
+        "duration": length,
+        "notes_per_second": len(pitch) / length if length > 0 else float("nan"),
+        "pitch_range": float(pitch.max() - pitch.min()),
+        "pitch_mean": float(pitch.mean()),
+        "pitch_std": float(pitch.std()),
+        "unique_pitches": float(len(shares)),
+        "step_mean": float(step.mean()),
+        "step_std": float(step.std()),
+        "duration_mean": float(duration.mean()),
+        "duration_std": float(duration.std()),
+        "step_motion_ratio": float((intervals <= 2).mean()) if len(intervals) else float("nan"),
+        "large_leap_ratio": float((intervals > limits["large_leap"]).mean()) if len(intervals) else float("nan"),
+        "pitch_range_validity": float(((pitch >= low) & (pitch <= high)).mean()),
+        "duration_validity": float(((duration >= limits["duration_seconds"][0]) & (duration <= limits["duration_seconds"][1])).mean()),
+        "step_validity": float(((step == 0) | ((step >= limits["step_seconds"][0]) & (step <= limits["step_seconds"][1]))).mean()),
+        "pitch_entropy": float(-(shares * np.log2(shares)).sum()) + 0.0,
+        "most_common_pitch_ratio": float(shares.max()),
+    }
+    result["melodic_coherence"] = 1.0 - result["large_leap_ratio"]
+    result["overall_quality_score"] = float(np.nanmean([
+        result["melodic_coherence"], result["pitch_range_validity"], result["duration_validity"], result["step_validity"],
+        result["pitch_entropy"] / np.log2(high - low + 1),
+    ]))
+    for feature in ("pitch", "step", "duration"):
+        spread = reference[feature]["std"] or 1.0
+        result[f"{feature}_similarity"] = float(np.exp(-abs(result[f"{feature}_mean"] - reference[feature]["mean"]) / spread))
+    result["overall_similarity"] = float(np.mean([result[f"{f}_similarity"] for f in ("pitch", "step", "duration")]))
+    return result

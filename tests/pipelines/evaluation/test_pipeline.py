@@ -23,6 +23,7 @@ from symbolic_music.pipelines.evaluation.nodes import (
     likelihood_table,
     plot_histograms,
     plot_overlap_areas,
+    plot_system_panels,
     system_of,
     write_report,
 )
@@ -139,3 +140,30 @@ def test_report_says_oa_is_undefined_with_one_test_piece(params):
         {"ngram": {"order": 2, "bits_per_note": 1.5}, "unigram": {"bits_per_note": 2.0}},
         {"lstm": {"pitch_bits_per_note": 1.0}, "pitch_unigram": {"pitch_bits_per_note": 2.0}}), "continuation": []})
     assert "OA and KL are undefined" in report
+
+
+def test_original_piece_metrics_known_values(params):
+    limits = params["evaluation"]["limits"]
+    scale = pd.DataFrame({"pitch": C_MAJOR, "velocity": 80, "start": np.arange(8) * 0.5, "end": np.arange(8) * 0.5 + 0.5,
+                          "step": [0.0] + [0.5] * 7, "duration": np.full(8, 0.5)})
+    reference = {"pitch": {"mean": C_MAJOR.mean(), "std": 4.0}, "step": {"mean": 0.4375, "std": 0.2}, "duration": {"mean": 0.5, "std": 0.1}}
+    result = m.piece_metrics(scale, reference, limits)
+    assert result["num_notes"] == 8 and result["notes_per_second"] == pytest.approx(2.0)
+    assert result["step_motion_ratio"] == 1.0 and result["large_leap_ratio"] == 0.0 and result["melodic_coherence"] == 1.0
+    assert result["pitch_range_validity"] == result["duration_validity"] == result["step_validity"] == 1.0
+    assert result["pitch_entropy"] == pytest.approx(3.0) and result["most_common_pitch_ratio"] == pytest.approx(1 / 8)
+    assert result["pitch_similarity"] == pytest.approx(1.0) and result["overall_similarity"] == pytest.approx(1.0)
+    repeated = scale.assign(pitch=60)
+    assert m.piece_metrics(repeated, reference, limits)["pitch_entropy"] == 0.0
+    leaps = scale.assign(pitch=[40, 80] * 4)
+    assert m.piece_metrics(leaps, reference, limits)["melodic_coherence"] == 0.0
+
+
+def test_system_panels_have_twelve_panels_and_real_velocity(params):
+    notes = _real_notes({"test": [0, 1], "validation": [2]})
+    pieces = collect_pieces({"x/s0": make_score(3)}, {}, notes)
+    figures = plot_system_panels(pieces, params["evaluation"])
+    assert set(figures) == {"x.png", "real__validation.png"}
+    velocity_axis = figures["x.png"].axes[5]
+    assert velocity_axis.get_title() == "velocity" and len(velocity_axis.patches) > 0
+    assert len(figures["x.png"].axes) == 12

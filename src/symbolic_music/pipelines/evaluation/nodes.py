@@ -17,7 +17,7 @@ from symbolic_music.music.distribution import (
     piece_features,
 )
 from symbolic_music.music.notes import notes_table
-from symbolic_music.music.statistics import PITCH_CLASS_NAMES
+from symbolic_music.music.statistics import PITCH_CLASS_NAMES, reference_statistics
 
 REFERENCE = "real/test"
 MUSPY_METRICS = ["pitch_class_entropy", "scale_consistency", "polyphony", "empty_beat_rate", "groove_consistency"]
@@ -76,6 +76,21 @@ def _histograms(notes: pd.DataFrame, params: dict) -> dict[str, np.ndarray]:
     }
 
 
+ORIGINAL_METRICS = ["notes_per_second", "pitch_range", "pitch_entropy", "melodic_coherence", "step_motion_ratio",
+                    "large_leap_ratio", "most_common_pitch_ratio", "overall_quality_score", "overall_similarity"]
+
+
+def original_piece_metrics(pieces: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """One row per piece: ``piece_id``, ``system`` and the original per-piece metrics
+    (``music.metrics.piece_metrics``), with similarity measured against the real test split."""
+    reference = reference_statistics(pieces[pieces["system"] == REFERENCE])
+    rows = [
+        {"piece_id": pid, "system": table["system"].iloc[0], **m.piece_metrics(table, reference, params["limits"])}
+        for pid, table in pieces.groupby("piece_id", sort=False)
+    ]
+    return pd.DataFrame(rows)
+
+
 def evaluate_systems(pieces: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, dict]:
     """Note table of all systems → one row per system (mgeval OA and KL per feature against the
     real test split, their means, MusPy-style means, histogram JS divergences), ranked by mean
@@ -104,6 +119,8 @@ def evaluate_systems(pieces: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, 
             row[f"js_{name}"] = m.js_divergence(histogram, reference_histograms[name])
         rows.append(row)
     summary = pd.DataFrame(rows)
+    originals = original_piece_metrics(pieces, params).groupby("system")[ORIGINAL_METRICS].mean()
+    summary = summary.join(originals, on="system")
     oa_columns = [c for c in summary if c.startswith("oa_")]
     summary.insert(3, "mean_oa", summary[oa_columns].mean(axis=1))
     summary.insert(4, "mean_kl", summary[[c for c in summary if c.startswith("kl_")]].mean(axis=1))
@@ -190,6 +207,49 @@ def plot_histograms(evaluation_pieces: pd.DataFrame, params: dict) -> plt.Figure
     return fig
 
 
+def plot_system_panels(evaluation_pieces: pd.DataFrame, params: dict) -> dict[str, plt.Figure]:
+    """Note table → the original 12-panel figure per system (``<system>.png``), each panel the
+    system's distribution (bars) over the real test split's (black line): pitch, pitch class,
+    interval, step, duration and velocity (all from the MIDI), then per-piece notes/s, pitch
+    range, pitch entropy, melodic coherence, quality score and similarity."""
+    per_piece = original_piece_metrics(evaluation_pieces, params)
+    reference_notes = evaluation_pieces[evaluation_pieces["system"] == REFERENCE]
+    reference_pieces = per_piece[per_piece["system"] == REFERENCE]
+    note_panels = [("pitch", np.arange(20, 110, 2)), ("pitch_class", np.arange(13) - 0.5), ("interval", np.arange(-13, 14) - 0.5),
+                   ("step", np.linspace(0, 2, 41)), ("duration", np.linspace(0, 3, 41)), ("velocity", np.arange(0, 129, 4))]
+    piece_panels = ["notes_per_second", "pitch_range", "pitch_entropy", "melodic_coherence", "overall_quality_score", "overall_similarity"]
+
+    def values(notes: pd.DataFrame, name: str) -> np.ndarray:
+        if name == "pitch_class":
+            return notes["pitch"].to_numpy() % 12
+        if name == "interval":
+            same = notes["piece_id"].to_numpy()[1:] == notes["piece_id"].to_numpy()[:-1]
+            return np.diff(notes["pitch"].to_numpy())[same]
+        return notes[name].to_numpy()
+
+    figures = {}
+    for system, notes in evaluation_pieces.groupby("system"):
+        if system == REFERENCE:
+            continue
+        fig, axes = plt.subplots(3, 4, figsize=(16, 10), dpi=80)
+        for ax, (name, bins) in zip(axes.flat[:6], note_panels):
+            ax.hist(np.clip(values(notes, name), bins[0], bins[-1]), bins=bins, density=True, alpha=0.6, label=system)
+            ax.hist(np.clip(values(reference_notes, name), bins[0], bins[-1]), bins=bins, density=True, histtype="step", color="black", label="real test")
+            ax.set_title(name.replace("_", " "))
+        mine = per_piece[per_piece["system"] == system]
+        for ax, name in zip(axes.flat[6:], piece_panels):
+            both = pd.concat([mine[name], reference_pieces[name]]).dropna()
+            bins = np.linspace(both.min(), both.max() + 1e-9, 15) if len(both) else 10
+            ax.hist(mine[name].dropna(), bins=bins, alpha=0.6, label=system)
+            ax.hist(reference_pieces[name].dropna(), bins=bins, histtype="step", color="black", label="real test")
+            ax.set_title(f"{name.replace('_', ' ')} (per piece)")
+        axes.flat[0].legend(fontsize="small")
+        fig.suptitle(f"{system} against the real test split")
+        fig.tight_layout()
+        figures[system.replace("/", "__") + ".png"] = fig
+    return figures
+
+
 def _markdown(table: pd.DataFrame) -> str:
     """A DataFrame as a Markdown table (index included when it is named)."""
     if table.index.name:
@@ -207,7 +267,8 @@ def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict) -> 
     # real music: the splits, and the prefixes and real continuations kept beside Task 2 outputs
     generated = s.drop(index=[x for x in s.index if x.startswith("real/") or x.endswith(("/prefix", "/reference"))])
     lines = ["# Evaluation report", "", "Systems ranked by mean mgeval overlap area (OA) with the real test split (1 is the ceiling).", ""]
-    columns = ["rank", "pieces", "notes", "mean_oa", "mean_kl", "js_pitch_class", "js_interval", "scale_consistency", "polyphony"]
+    columns = ["rank", "pieces", "notes", "mean_oa", "mean_kl", "js_pitch_class", "js_interval", "scale_consistency", "polyphony",
+               "overall_quality_score", "overall_similarity"]
     lines += [_markdown(evaluation_summary.set_index("system")[columns]), ""]
     lines += ["## Held-out likelihood (test split, bits per note; lower is better)", ""]
     lines += [_markdown(pd.DataFrame(evaluation_metrics["likelihood"])), ""]
@@ -236,5 +297,8 @@ def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict) -> 
                  f"{likelihood[next(k for k in likelihood if k.endswith('-gram'))]:.2f} for the n-gram.")
     lines.append("- mgeval features such as pitch count and pitch range grow with a piece's length, so sets of much "
                  "shorter pieces than the test split (short samples, Task 2 snippets) score lower OA for that reason too.")
-    lines += ["", "Plots: `evaluation_oa.png` (OA per feature), `evaluation_histograms.png` (pitch classes and intervals).", ""]
+    lines.append("- The original per-piece `overall_quality_score` is kept for continuity, but it rewards any music that stays "
+                 "in range and avoids leaps; rank systems by the distribution metrics above, not by it.")
+    lines += ["", "Plots: `evaluation_oa.png` (OA per feature), `evaluation_histograms.png` (pitch classes and intervals), "
+              "`evaluation_panels/<system>.png` (the original 12 panels per system).", ""]
     return "\n".join(lines)

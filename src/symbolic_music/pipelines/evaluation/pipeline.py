@@ -6,6 +6,7 @@ from symbolic_music.pipelines.evaluation.nodes import (
     evaluate,
     plot_histograms,
     plot_overlap_areas,
+    plot_system_panels,
     write_report,
 )
 
@@ -18,6 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                  ["evaluation_summary", "evaluation_metrics", "evaluation_pieces"], name="evaluate_node"),
             Node(plot_overlap_areas, "evaluation_summary", "evaluation_oa_plot", name="evaluation_oa_plot_node"),
             Node(plot_histograms, ["evaluation_pieces", "params:evaluation"], "evaluation_histograms_plot", name="evaluation_histograms_plot_node"),
+            Node(plot_system_panels, ["evaluation_pieces", "params:evaluation"], "evaluation_panels", name="evaluation_panels_node"),
             Node(write_report, ["evaluation_summary", "evaluation_metrics"], "evaluation_report", name="evaluation_report_node"),
         ]
     )
