@@ -14,8 +14,8 @@ import logging
 import time
 
 import numpy as np
-
 from _project import load_or_explain, load_project
+
 from symbolic_music.music.baselines import random_piece
 from symbolic_music.music.notes import notes_table
 from symbolic_music.pipelines.evaluation.nodes import collect_pieces, evaluate_systems

@@ -4,11 +4,16 @@ from symbolic_music.datasets.checkpoints import (
     HFCheckpointDataset,
     TorchCheckpointDataset,
 )
-from symbolic_music.datasets.midi import MidiDataset, MidiFolderDataset
+from symbolic_music.datasets.midi import (
+    AudioFolderDataset,
+    MidiDataset,
+    MidiFolderDataset,
+)
 from symbolic_music.datasets.music21_corpus import Music21CorpusDataset
 from symbolic_music.datasets.tokenizer import TokenizerDataset
 
 __all__ = [
+    "AudioFolderDataset",
     "HFCheckpointDataset",
     "MidiDataset",
     "MidiFolderDataset",

@@ -51,3 +51,18 @@ class MidiFolderDataset(ArtifactDataset):
             target.parent.mkdir(parents=True, exist_ok=True)
             score.dump_midi(str(target))
 
+
+
+class AudioFolderDataset(ArtifactDataset):
+    """A folder of WAV files as ``{name: bytes}``; ``name`` may contain ``/``. Saved as
+    ``<name>.wav``; an empty dict writes an empty folder."""
+
+    def _read(self, path: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(path).with_suffix("")): p.read_bytes() for p in sorted(path.rglob("*.wav"))}
+
+    def _write(self, data: dict[str, bytes], path: Path) -> None:
+        path.mkdir(parents=True)
+        for name, audio in data.items():
+            target = path / f"{name}.wav"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(audio)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from collections import Counter
 from dataclasses import asdict
 
@@ -17,6 +18,7 @@ from symbolic_music.pipelines import generation
 from symbolic_music.pipelines.generation.nodes import (
     continue_test_pieces,
     generate_pieces,
+    render_audio,
     sample_tokens,
     validate_params,
 )
@@ -157,3 +159,32 @@ def test_prefix_len_longer_than_the_context_is_named(model, engineered, params):
     g = {**params["generation"], "prefix_len": 64}
     with pytest.raises(ValueError, match="generation.prefix_len"):
         continue_test_pieces(model, engineered["test_tokens"], engineered["tokenizer"], engineered["tokenizer"], engineered["pieces"], g)
+
+
+def test_audio_off_renders_nothing(params):
+    assert render_audio({"a/b": None}, params["generation"]) == {}
+
+
+def test_audio_without_fluidsynth_names_the_fix(params, monkeypatch):
+    import symbolic_music.music.audio as audio
+
+    monkeypatch.setattr(audio.shutil, "which", lambda name: None)
+    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": True}}
+    with pytest.raises(FileNotFoundError, match="apt-get install fluidsynth"):
+        render_audio({}, settings)
+
+
+def test_audio_with_a_missing_soundfont_names_the_parameter(params, tmp_path):
+    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": True, "soundfont": str(tmp_path / "no.sf2")}}
+    with pytest.raises(FileNotFoundError, match="generation.audio.soundfont"):
+        render_audio({}, settings)
+
+
+@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="the fluidsynth program is not installed (apt-get install fluidsynth)")
+def test_audio_renders_a_wav_per_file(params):
+    from tests.conftest import make_score
+
+    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": True}}
+    audio = render_audio({"unconditioned/balanced/sample_000": make_score(0, num_notes=8)}, settings)
+    wav = audio["unconditioned/balanced/sample_000"]
+    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE" and len(wav) > 10_000

@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
 from symbolic_music.models.lstm import note_features, notes_to_score, sample_notes
+from symbolic_music.music.audio import find_soundfont, fluidsynth_program, render_wav
 from symbolic_music.music.tokens import (
     composer_header,
     decode_ids,
@@ -240,3 +241,15 @@ def generate_lstm_pieces(lstm: dict, notes: pd.DataFrame, params: dict, lstm_par
         if end > seq_length and len(pitch) > seq_length:
             add(f"{folder}/reference", pitch[seq_length:end], timing[seq_length:end], prompt)
     return pieces, manifest
+
+
+def render_audio(generated_midi: dict[str, Score], params: dict) -> dict[str, bytes]:
+    """Generated MIDI → ``{name: WAV bytes}`` rendered with FluidSynth and a General MIDI
+    SoundFont (see ``music.audio``), when ``generation.audio.enabled``; otherwise ``{}`` and a
+    log line saying how to switch it on. A missing program or SoundFont is an error naming the fix."""
+    settings = params["audio"]
+    if not settings["enabled"]:
+        log.info("Audio rendering is off (generation.audio.enabled: false); it needs fluidsynth and the audio extra")
+        return {}
+    soundfont, _ = find_soundfont(settings["soundfont"]), fluidsynth_program()
+    return {name: render_wav(score, soundfont, settings["sample_rate"]) for name, score in tqdm(generated_midi.items(), desc="render audio", unit="file")}

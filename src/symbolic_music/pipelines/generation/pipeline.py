@@ -7,6 +7,7 @@ from symbolic_music.pipelines.generation.nodes import (
     generate_lstm_pieces,
     generate_pieces,
     merge_generated,
+    render_audio,
 )
 
 
@@ -22,5 +23,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(merge_generated,
                  ["unconditioned_midi", "continuation_midi", "lstm_midi", "unconditioned_manifest", "continuation_manifest", "lstm_manifest"],
                  ["generated_midi", "generation_manifest"], name="merge_generated_node"),
+            Node(render_audio, ["generated_midi", "params:generation"], "generated_audio", name="render_audio_node"),
         ]
     )
