@@ -124,3 +124,22 @@ def test_maestro_env_skips_corrupt_and_empty_files(tmp_path, params):
     assert report["pieces_loaded"] == 6
     tokens = [json.loads(p.read_text()) for p in (project / "data/03_primary").rglob("*_tokens.json") if p.is_file()]
     assert sum(len(t) for t in tokens) == 6
+
+
+def test_a_bad_parameter_stops_the_run_before_any_node(tmp_path, params):
+    """A negative temperature, prefix_len >= max_length, or an unknown preset: named at start-up."""
+    project = project_copy(tmp_path, params)
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
+    cases = [
+        ("generation.presets.balanced.temperature=-1", "generation.presets.balanced.temperature"),
+        ("transformer_model.prefix_len=64", "transformer_model.prefix_len"),
+        ("generation.composer_preset=wild", "generation.composer_preset"),
+    ]
+    for override, name in cases:
+        result = subprocess.run([sys.executable, "-m", "kedro", "run", f"--params={override}"], cwd=project, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode != 0
+        output = " ".join((result.stdout + result.stderr).split())
+        assert name in output, output[-2000:]
+        assert "Running node" not in output
+    assert not (project / "data").exists() or not any((project / "data").rglob("*.json"))

@@ -267,3 +267,20 @@ def test_interrupted_training_resumes_to_the_same_weights(engineered, params, tm
     assert RecordSteps.steps[0] == steps_per_epoch + 1  # it went on from the checkpoint, not from step 1
     for (name, a), (_, b) in zip(reference.state_dict().items(), resumed.state_dict().items()):
         assert torch.allclose(a, b, atol=1e-5), name
+
+
+def test_two_process_ddp_training_matches_single_process_shape_and_vocab(engineered, params, tmp_path):
+    """2 CPU processes (torchrun, gloo) train a tiny model; its checkpoint loads and has the
+    single-process model's shapes and vocabulary."""
+    p = _variant(params)
+    p["training"]["num_train_epochs"] = 1
+    tokenizer, (train, validation, _, _) = _encode(engineered, p)
+    train_windows, validation_windows, _ = make_windows(train, validation, tokenizer, p)
+    single, _ = train_transformer(train_windows, validation_windows, tokenizer, {**p, "trainer_dir": str(tmp_path / "one")})
+    ddp, history = train_transformer(train_windows, validation_windows, tokenizer, {**p, "trainer_dir": str(tmp_path / "two"), "num_processes": 2})
+    assert ddp.config.vocab_size == single.config.vocab_size == len(tokenizer)
+    assert {k: v.shape for k, v in ddp.state_dict().items()} == {k: v.shape for k, v in single.state_dict().items()}
+    assert len(history["validation"]) == 1
+    # each process saw half the batches per epoch
+    steps = -(-len(train_windows) // p["training"]["per_device_train_batch_size"])
+    assert history["train"][-1]["step"] <= -(-steps // 2)

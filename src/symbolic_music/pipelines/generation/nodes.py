@@ -49,6 +49,8 @@ def validate_params(params: dict) -> None:
         raise ValueError("generation.continuation.max_new_tokens must be at least 1")
     if params["continuation"]["num_pieces"] < 0:
         raise ValueError("generation.continuation.num_pieces must be >= 0")
+    if params["lstm"]["temperature"] <= 0:
+        raise ValueError(f"generation.lstm.temperature must be > 0, got {params['lstm']['temperature']}")
     for key in ("composer_preset", "continuation_preset"):
         if params[key] not in params["presets"]:
             raise ValueError(f"generation.{key} {params[key]!r} is not one of generation.presets {list(params['presets'])}")
@@ -210,9 +212,8 @@ def generate_lstm_pieces(lstm: dict, notes: pd.DataFrame, params: dict, lstm_par
     a train piece. Task 2: for the first ``continuation.num_pieces`` test pieces, the first
     ``seq_length`` notes are the prefix (``lstm_continuation/<piece>/{prefix,continuation,full,reference}``).
     The quality constraints come from ``generation.lstm.constraints``."""
+    validate_params(params)
     settings, timing_ranges = params["lstm"], lstm_params["timing"]
-    if settings["temperature"] <= 0:
-        raise ValueError(f"generation.lstm.temperature must be > 0, got {settings['temperature']}")
     model = load_lstm(lstm)
     seq_length = lstm_params["seq_length"]
     generator = torch.Generator().manual_seed(params["seed"])

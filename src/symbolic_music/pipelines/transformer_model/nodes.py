@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import os
+import pickle
 import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import miditok
@@ -57,6 +64,8 @@ def validate_params(params: dict) -> None:
         raise ValueError(f"transformer_model.prefix_len must be in [0, max_length), got {prefix} (max_length={max_length})")
     if params["model"]["n_positions"] < max_length:
         raise ValueError("transformer_model.model.n_positions must be at least transformer_model.max_length")
+    if params["num_processes"] < 1:
+        raise ValueError(f"transformer_model.num_processes must be at least 1, got {params['num_processes']}")
     if params["composer_tokens"]["enabled"] and params["composer_tokens"]["top_k"] < 1:
         raise ValueError("transformer_model.composer_tokens.top_k must be at least 1")
 
@@ -181,6 +190,8 @@ def training_arguments(params: dict) -> TrainingArguments:
             if settings.pop(name, False):
                 log.info("No GPU: ignoring training.%s", name)
         settings["dataloader_pin_memory"] = False
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun: one DDP process
+        settings.setdefault("ddp_backend", "nccl" if torch.cuda.is_available() else "gloo")
     return TrainingArguments(
         output_dir=params["trainer_dir"],
         seed=params["seed"],
@@ -209,6 +220,8 @@ def train_transformer(
     ``extra_callbacks`` (not wired in the pipeline) lets callers add ``TrainerCallback``s.
     """
     validate_params(params)
+    if params["num_processes"] > 1:
+        return _train_distributed(train_windows, validation_windows, transformer_tokenizer, params)
     set_seed(params["seed"])
     model = build_model(transformer_tokenizer, params)
     log.info("GPT-2 with %.2fM parameters", model.num_parameters() / 1e6)
@@ -232,6 +245,23 @@ def train_transformer(
         "num_parameters": int(model.num_parameters()),
     }
     return trainer.model.cpu(), history
+
+
+def _train_distributed(train_windows, validation_windows, transformer_tokenizer, params) -> tuple[GPT2LMHeadModel, dict]:
+    """Run ``train_transformer`` in ``num_processes`` DDP processes via torchrun
+    (``models/ddp_worker.py``) and read back rank 0's model and history. ``launcher_args``
+    replace ``--standalone`` for multi-node runs (e.g. ``--nnodes``, ``--rdzv_endpoint``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        inputs = {"train_windows": train_windows, "validation_windows": validation_windows, "tokenizer": transformer_tokenizer, "params": params}
+        (workdir / "inputs.pkl").write_bytes(pickle.dumps(inputs))
+        launcher = params["launcher_args"] or ["--standalone"]
+        command = [sys.executable, "-m", "torch.distributed.run", *launcher, f"--nproc_per_node={params['num_processes']}",
+                   "-m", "symbolic_music.models.ddp_worker", str(workdir)]
+        log.info("Launching %d DDP processes: %s", params["num_processes"], " ".join(command))
+        subprocess.run(command, check=True)
+        model = GPT2LMHeadModel.from_pretrained(str(workdir / "model"), local_files_only=True)
+        return model, json.loads((workdir / "history.json").read_text())
 
 
 def evaluate_transformer(
