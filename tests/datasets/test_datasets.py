@@ -60,6 +60,9 @@ def test_midi_folder_dataset_round_trip_nested_names(tmp_path):
     loaded = MidiFolderDataset(str(tmp_path / "generated"), version=Version(None, None)).load()
     assert set(loaded) == set(pieces)
     assert all(_notes(loaded[name]) == _notes(pieces[name]) for name in pieces)
+    import base64
+
+    assert base64.b64decode(dataset.preview()).startswith(b"\x89PNG")
 
 
 def test_save_is_atomic_when_writing_fails(tmp_path):

@@ -51,6 +51,13 @@ class MidiFolderDataset(ArtifactDataset):
             target.parent.mkdir(parents=True, exist_ok=True)
             score.dump_midi(str(target))
 
+    def preview(self) -> ImagePreview:
+        """A piano roll of the folder's first piece (by name) for kedro-viz, base64-encoded."""
+        from symbolic_music.music.plots import piano_roll_png
+
+        pieces = self.load()
+        return ImagePreview(base64.b64encode(piano_roll_png(pieces[min(pieces)])).decode() if pieces else "")
+
 
 
 class AudioFolderDataset(ArtifactDataset):
