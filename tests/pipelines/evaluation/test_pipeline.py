@@ -21,12 +21,14 @@ from symbolic_music.pipelines.evaluation.nodes import (
     evaluate_systems,
     generated_notes,
     likelihood_table,
+    system_of,
+)
+from symbolic_music.pipelines.evaluation.plots import (
     plot_histograms,
     plot_overlap_areas,
     plot_system_panels,
-    system_of,
-    write_report,
 )
+from symbolic_music.pipelines.evaluation.report import write_report
 from tests.conftest import make_score, run_pipeline
 
 C_MAJOR = np.array([60, 62, 64, 65, 67, 69, 71, 72])

@@ -2,13 +2,13 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from symbolic_music.pipelines.evaluation.nodes import (
-    evaluate,
+from symbolic_music.pipelines.evaluation.nodes import evaluate
+from symbolic_music.pipelines.evaluation.plots import (
     plot_histograms,
     plot_overlap_areas,
     plot_system_panels,
-    write_report,
 )
+from symbolic_music.pipelines.evaluation.report import write_report
 
 
 def create_pipeline(**kwargs) -> Pipeline:
