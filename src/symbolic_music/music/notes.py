@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from symusic import Score, Track
+from symusic import Note, Score, Tempo, Track
 
 NOTE_COLUMNS = ["pitch", "velocity", "start", "end", "step", "duration"]
 
@@ -59,8 +59,6 @@ def notes_table(score: Score) -> pd.DataFrame:
 
 def score_from_notes(pitch, start, duration, velocity, ticks_per_quarter: int = 480, bpm: float = 120.0) -> Score:
     """A one-track piano score (ticks) from note arrays in seconds, at a fixed tempo."""
-    from symusic import Note, Tempo
-
     ticks_per_second = ticks_per_quarter * bpm / 60
     score = Score(ticks_per_quarter)
     score.tempos.append(Tempo(0, bpm))

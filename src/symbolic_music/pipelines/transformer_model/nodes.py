@@ -96,6 +96,14 @@ def prepare_transformer_tokenizer(
     return model_tokenizer
 
 
+AUGMENTED = "@"  # augmented copies of a train piece are keyed "<piece_id>@<change>"
+
+
+def original_sequences(sequences: dict[str, dict]) -> dict[str, dict]:
+    """The sequences of real pieces, without augmented copies."""
+    return {key: sequence for key, sequence in sequences.items() if AUGMENTED not in key}
+
+
 def encode_sequences(
     train_tokens: dict[str, list[int]],
     validation_tokens: dict[str, list[int]],
@@ -122,14 +130,14 @@ def encode_sequences(
                 score = decode_ids(tokenizer, ids)
                 copies = augmented_scores(score, augmentation["pitch_offsets"], augmentation["velocity_offsets"], pitch_range)
                 for name, copy_score in copies.items():
-                    sequences[f"{piece_id}@{name}"] = {"header": header, "ids": encode_score(transformer_tokenizer, copy_score)}
+                    sequences[f"{piece_id}{AUGMENTED}{name}"] = {"header": header, "ids": encode_score(transformer_tokenizer, copy_score)}
         return sequences
 
     train = encode_split(train_tokens, augmentation["enabled"], "encode train")
     validation = encode_split(validation_tokens, False, "encode validation")
     test = encode_split(test_tokens, False, "encode test")
     train_notes = int(pieces.loc[pieces["split"] == "train", "num_notes"].sum())
-    originals = [seq for key, seq in train.items() if "@" not in key]
+    originals = list(original_sequences(train).values())
     report = {
         "bpe": uses_bpe,
         "vocab_size": len(transformer_tokenizer),
@@ -159,7 +167,7 @@ def make_windows(
     """Model sequences → training windows (stride from parameters), validation windows (no
     overlap) and a count of the windows, with how many the augmented copies add."""
     validate_params(params)
-    originals = {k: v for k, v in train_sequences.items() if "@" not in k}
+    originals = original_sequences(train_sequences)
     train = build_windows(train_sequences, transformer_tokenizer, params["max_length"], params["stride"])
     validation = build_windows(validation_sequences, transformer_tokenizer, params["max_length"])
     original_count = len(build_windows(originals, transformer_tokenizer, params["max_length"], params["stride"]))
@@ -280,7 +288,7 @@ def evaluate_transformer(
     not scored."""
     length, context = params["max_length"], 1 + header_length(params)
     test = build_windows(test_sequences, transformer_tokenizer, length)
-    train = build_windows({k: v for k, v in train_sequences.items() if "@" not in k}, transformer_tokenizer, length)
+    train = build_windows(original_sequences(train_sequences), transformer_tokenizer, length)
     num_notes = int((notes["split"] == "test").sum())
     batch_size = params["training"]["per_device_eval_batch_size"]
     total, count = model_nll(model, test, special_ids(transformer_tokenizer)["pad"], batch_size, context)
