@@ -149,6 +149,23 @@ def test_a_file_without_notes_writes_nothing(tmp_path, sample_files, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tar.gz"]
 
 
+def test_an_unreadable_file_writes_nothing(tmp_path, sample_files, capsys):
+    members = {f"{SAMPLE_DIR}/{stem}.mid": data for stem, data in sample_files.items()}
+    members[f"{SAMPLE_DIR}/Maestro_7.mid"] = b"MThd but not really MIDI"
+    sdist = write_sdist(tmp_path / "m.tar.gz", members)
+    assert main(["--sdist", str(sdist), "--out", str(tmp_path / "maestro")]) == 2
+    assert "Maestro_7.mid: symusic cannot read it" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tar.gz"]
+
+
+def test_out_that_is_a_file_exits_with_status_2(tmp_path, sdist, capsys):
+    out = tmp_path / "maestro"
+    out.write_text("a file")
+    assert main(["--sdist", str(sdist), "--out", str(out), "--force"]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert out.read_text() == "a file"
+
+
 def test_a_failed_download_exits_with_status_2(tmp_path, monkeypatch, capsys):
     def failing_pip(command, **kwargs):
         assert command[1:4] == ["-m", "pip", "download"] and "--no-deps" in command

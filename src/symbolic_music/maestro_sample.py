@@ -2,7 +2,7 @@
 
     python -m symbolic_music.maestro_sample [--out data/01_raw/maestro-v3.0.0] [--sdist PATH] [--force]
 
-It lets anyone try ``kedro run --env=maestro`` without downloading MAESTRO (about 57 MB of MIDI).
+It lets anyone try ``kedro run --env=maestro`` without downloading MAESTRO.
 miditok's source distribution ships ``tests/MIDIs_one_track/Maestro_1.mid`` … ``Maestro_10.mid``;
 this command writes them as ``<out>/<year>/Maestro_N.midi`` plus ``<out>/maestro-v3.0.0.csv`` with
 MAESTRO v3's columns, ``duration`` in seconds as symusic reads it (``Score(path).to("second").end()``).
@@ -233,7 +233,12 @@ def publish(staging: Path, out: Path) -> None:
     old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex}")
     if out.exists():
         out.rename(old)
-    staging.rename(out)
+    try:
+        staging.rename(out)
+    except OSError:
+        if old.exists():  # put the previous folder back rather than leave no --out at all
+            old.rename(out)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
