@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
 export KEDRO_DISABLE_TELEMETRY := 1
 
-.PHONY: install run test bench viz clean-data
+.PHONY: install run test bench viz clean-data maestro-sample
 
 $(BIN)/kedro: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,7 @@ bench: install
 
 viz: install
 	$(BIN)/kedro viz run
+
+# Ten MAESTRO performances from miditok's sdist, in MAESTRO's layout, for `kedro run --env=maestro`.
+maestro-sample: install
+	$(BIN)/python -m symbolic_music.maestro_sample
