@@ -145,3 +145,20 @@ def engineered(corpus_root, params) -> dict:
     catalog = raw_catalog(corpus_root)
     catalog["params:data_engineering"] = MemoryDataset(params["data_engineering"])
     return run_pipeline(data_engineering.create_pipeline(), catalog)
+
+
+@pytest.fixture(scope="session")
+def small_model(engineered, params, tmp_path_factory) -> dict:
+    """A small transformer with composer tokens, trained on the tiny corpus until it writes
+    REMI's grammar (about 10% errors): enough for length and sliding tests. Returns the
+    transformer_model pipeline's outputs."""
+    from symbolic_music.pipelines import transformer_model
+
+    p = copy.deepcopy(params["transformer_model"])
+    p.update(max_length=128, stride=64, trainer_dir=str(tmp_path_factory.mktemp("small_model")))
+    p["composer_tokens"].update(enabled=True, top_k=2)
+    p["model"].update(n_positions=128, n_layer=2, n_embd=64, n_head=2)
+    p["training"].update(num_train_epochs=15, per_device_train_batch_size=8, learning_rate=3e-3, warmup_steps=10, logging_steps=20)
+    catalog = DataCatalog({"params:transformer_model": MemoryDataset(p)})
+    inputs = {k: engineered[k] for k in ("train_tokens", "validation_tokens", "test_tokens", "tokenizer", "notes", "pieces")}
+    return run_pipeline(transformer_model.create_pipeline(), catalog, inputs)

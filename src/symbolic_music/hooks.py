@@ -7,15 +7,11 @@ from kedro.framework.hooks import hook_impl
 
 def validate_all_parameters(params: dict) -> None:
     """Raise ``ValueError`` naming the first bad parameter of any pipeline."""
-    from symbolic_music.pipelines.generation.nodes import (
-        validate_params as validate_generation,
-    )
-    from symbolic_music.pipelines.transformer_model.nodes import (
-        validate_params as validate_transformer,
-    )
+    from symbolic_music.models.transformer import validate_params as validate_transformer
+    from symbolic_music.models.sampler import validate_generation_params
 
     validate_transformer(params["transformer_model"])
-    validate_generation(params["generation"])
+    validate_generation_params(params["generation"])
     if params["lstm_model"]["seq_length"] < 1:
         raise ValueError(f"lstm_model.seq_length must be positive, got {params['lstm_model']['seq_length']}")
 

@@ -18,9 +18,7 @@ import time
 import torch
 from _project import load_or_explain, load_project
 
-from symbolic_music.music.tokens import special_ids
-from symbolic_music.pipelines.generation.nodes import sample_tokens
-from symbolic_music.pipelines.transformer_model.nodes import build_model
+from symbolic_music.models.transformer import build_model
 
 PRESET = {"temperature": 1.0, "top_k": 50, "top_p": 1.0}
 
@@ -34,6 +32,14 @@ def naive_loop(model, batch: int, new_tokens: int, bos: int, top_k: int) -> None
         values, indices = logits.topk(top_k)
         choice = torch.multinomial(values.softmax(-1), 1)
         ids = torch.cat([ids, indices.gather(-1, choice)], dim=1)
+
+
+@torch.no_grad()
+def generate_loop(model, batch: int, new_tokens: int, bos: int, pad: int) -> None:
+    """HF ``generate`` with the KV cache, sampling exactly ``new_tokens`` tokens (no EOS)."""
+    ids = torch.full((batch, 1), bos, dtype=torch.long)
+    model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=True, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
+                   pad_token_id=pad, use_cache=True, **PRESET)
 
 
 def tokens_per_second(run, batch: int, new_tokens: int) -> float:
@@ -64,18 +70,14 @@ def main() -> None:
     tokenizer = load_or_explain(catalog, "tokenizer")
     torch.manual_seed(0)
     model = build_model(tokenizer, params["transformer_model"]).eval()
-    ids = special_ids(tokenizer)
-    # no EOS during timing, so every run generates exactly new_tokens tokens
-    never = -1
     weight_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     print(f"model: {model.num_parameters() / 1e6:.1f}M parameters ({weight_bytes / 1e6:.0f} MB fp32), {torch.get_num_threads()} threads, {args.new_tokens} new tokens")
 
     results = {}
     for batch in (1, 16):
-        results[("naive", batch)] = tokens_per_second(lambda: naive_loop(model, batch, args.new_tokens, ids["bos"], PRESET["top_k"]), batch, args.new_tokens)
-        prompts = [[ids["bos"]]] * batch
+        results[("naive", batch)] = tokens_per_second(lambda: naive_loop(model, batch, args.new_tokens, tokenizer.bos_id, PRESET["top_k"]), batch, args.new_tokens)
         results[("cached", batch)] = tokens_per_second(
-            lambda: sample_tokens(model, prompts, PRESET, args.new_tokens, 0, never, ids["pad"]), batch, args.new_tokens
+            lambda: generate_loop(model, batch, args.new_tokens, tokenizer.bos_id, tokenizer.pad_id), batch, args.new_tokens
         )
         print(f"batch {batch:2d}: naive loop {results[('naive', batch)]:8.1f} tokens/s | generate + KV cache {results[('cached', batch)]:8.1f} tokens/s"
               f" | {results[('cached', batch)] / results[('naive', batch)]:5.1f}x")

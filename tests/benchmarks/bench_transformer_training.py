@@ -19,12 +19,8 @@ from _project import load_or_explain, load_project
 from transformers import Trainer
 
 from symbolic_music.models.windows import PadCollator, WindowDataset
-from symbolic_music.pipelines.transformer_model.nodes import (
-    build_model,
-    build_windows,
-    special_ids,
-    training_arguments,
-)
+from symbolic_music.models.transformer import build_model, training_arguments
+from symbolic_music.pipelines.transformer_model.nodes import build_windows
 
 
 def measure(windows: list[list[int]], tokenizer, params: dict, steps: int) -> tuple[float, int]:
@@ -43,7 +39,7 @@ def measure(windows: list[list[int]], tokenizer, params: dict, steps: int) -> tu
             model=build_model(tokenizer, p),
             args=args,
             train_dataset=WindowDataset(windows),
-            data_collator=PadCollator(special_ids(tokenizer)["pad"]),
+            data_collator=PadCollator(tokenizer.pad_id),
         )
         started = time.perf_counter()
         trainer.train()
@@ -64,9 +60,7 @@ def main() -> None:
     train_tokens = load_or_explain(catalog, "train_tokens")
     tokenizer = load_or_explain(catalog, "tokenizer")
     length = p["max_length"]
-    ids = special_ids(tokenizer)
-
-    seed_windows = [[ids["bos"], *piece[: length - 1]] for piece in train_tokens.values()]
+    seed_windows = [[tokenizer.bos_id, *piece[: length - 1]] for piece in train_tokens.values()]
     sequences = {k: {"header": [], "ids": v} for k, v in train_tokens.items()}
     our_windows = build_windows(sequences, tokenizer, length, p["stride"])
     total = sum(map(len, train_tokens.values()))

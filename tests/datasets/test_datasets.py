@@ -14,10 +14,8 @@ from symbolic_music.datasets import (
     MidiDataset,
     MidiFolderDataset,
     Music21CorpusDataset,
-    TokenizerDataset,
     TorchCheckpointDataset,
 )
-from symbolic_music.music.tokens import build_tokenizer
 from tests.conftest import make_score
 
 
@@ -78,18 +76,6 @@ def test_save_is_atomic_when_writing_fails(tmp_path):
     # the earlier save is intact and no partial folder is left beside it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert _notes(dataset.load()["good"]) == _notes(make_score(0))
-
-
-def test_tokenizer_dataset_round_trip_keeps_vocab_and_composers(tmp_path, params):
-    tokenizer = build_tokenizer(params["data_engineering"]["tokenizer"])
-    tokenizer.composer_tokens = {"Bach": "Composer_Bach"}
-    dataset = TokenizerDataset(str(tmp_path / "tokenizer.json"), version=Version(None, None))
-    dataset.save(tokenizer)
-    loaded = TokenizerDataset(str(tmp_path / "tokenizer.json"), version=Version(None, None)).load()
-    assert loaded.vocab == tokenizer.vocab
-    assert loaded.composer_tokens == {"Bach": "Composer_Bach"}
-    score = make_score(3)
-    assert loaded.encode(score)[0].ids == tokenizer.encode(score)[0].ids
 
 
 def test_hf_checkpoint_dataset_round_trip(tmp_path):

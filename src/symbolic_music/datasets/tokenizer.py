@@ -1,4 +1,4 @@
-"""The miditok tokenizer as a versioned JSON file, via miditok's own save and load."""
+"""A ``Vocabulary`` (miditok tokenizer + composer tokens) as one versioned JSON file."""
 
 from __future__ import annotations
 
@@ -8,25 +8,25 @@ from pathlib import Path
 import miditok
 
 from symbolic_music.datasets._artifact import ArtifactDataset
+from symbolic_music.music.vocabulary import Vocabulary
 
 
 class TokenizerDataset(ArtifactDataset):
-    """A miditok ``MusicTokenizer`` (REMI, or any miditok class) saved with ``tokenizer.save``.
+    """A ``symbolic_music.music.vocabulary.Vocabulary`` in miditok's JSON format.
 
-    The class is read back from the ``tokenization`` field miditok writes, so a BPE-trained
-    tokenizer loads with its learned vocabulary. Extra attributes set by this project
-    (``composer_tokens``) are kept under the ``symbolic_music`` key of the same file.
+    The file is miditok's own (``tokenizer.save``: config, and the BPE model once trained; the
+    class is read back from its ``tokenization`` field), plus a ``symbolic_music`` key with the
+    composer tokens and the full token → id map. Loading rebuilds miditok's tokenizer and raises
+    ``ValueError`` if any id differs from the saved map, so ids cannot shift silently.
     """
 
-    def _read(self, path: Path) -> miditok.MusicTokenizer:
+    def _read(self, path: Path) -> Vocabulary:
         params = json.loads(path.read_text())
-        tokenizer_class = getattr(miditok, params["tokenization"])
-        tokenizer = tokenizer_class(params=path)
-        tokenizer.composer_tokens = params.get("symbolic_music", {}).get("composer_tokens", {})
-        return tokenizer
+        tokenizer = getattr(miditok, params["tokenization"])(params=path)
+        try:
+            return Vocabulary.from_dict(params, tokenizer)
+        except ValueError as error:
+            raise ValueError(f"{self._filepath.name}: {error}") from None
 
-    def _write(self, data: miditok.MusicTokenizer, path: Path) -> None:
-        data.save(path)
-        params = json.loads(path.read_text())
-        params["symbolic_music"] = {"composer_tokens": getattr(data, "composer_tokens", {})}
-        path.write_text(json.dumps(params, indent=1))
+    def _write(self, data: Vocabulary, path: Path) -> None:
+        path.write_text(json.dumps(data.to_dict(), indent=1))

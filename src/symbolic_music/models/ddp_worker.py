@@ -1,6 +1,6 @@
 """One process of a data-parallel (DDP) transformer training run, started by ``torchrun``.
 
-The ``train_transformer`` node writes its inputs to a folder and launches
+``models.transformer.train_transformer`` writes its inputs to a folder and launches
 ``python -m torch.distributed.run ... -m symbolic_music.models.ddp_worker <folder>`` when
 ``transformer_model.num_processes`` > 1. Every process runs the same HF ``Trainer`` (which reads
 torchrun's environment and shards the batches; gloo on CPU, nccl on GPU); rank 0 writes the
@@ -17,12 +17,12 @@ from pathlib import Path
 
 
 def main(folder: str) -> None:
-    from symbolic_music.pipelines.transformer_model.nodes import train_transformer
+    from symbolic_music.models.transformer import train_transformer
 
     workdir = Path(folder)
     inputs = pickle.loads((workdir / "inputs.pkl").read_bytes())
     params = {**inputs["params"], "num_processes": 1}  # this process is one of the workers
-    model, history = train_transformer(inputs["train_windows"], inputs["validation_windows"], inputs["tokenizer"], params)
+    model, history = train_transformer(inputs["train_windows"], inputs["validation_windows"], inputs["vocabulary"], params)
     if int(os.environ.get("RANK", "0")) == 0:
         model.save_pretrained(str(workdir / "model"))
         (workdir / "history.json").write_text(json.dumps(history))

@@ -57,6 +57,13 @@ class NoteLSTM(nn.Module):
         return self.pitch_head(last), self.timing_head(last)
 
 
+def load_lstm(checkpoint: dict) -> NoteLSTM:
+    """Checkpoint ``{"config", "state_dict"}`` → a ``NoteLSTM`` in eval mode."""
+    model = NoteLSTM(LSTMConfig(**checkpoint["config"]))
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval()
+
+
 def coherence_penalty(pitch_logits: torch.Tensor, last_pitch: torch.Tensor) -> torch.Tensor:
     """Differentiable melodic-coherence term: the expected |interval| (semitones) from the last
     input pitch under the predicted softmax, penalised linearly beyond an octave; batch mean."""
@@ -74,7 +81,7 @@ def lstm_loss(pitch_logits, timing_pred, target_pitch, target_timing, last_pitch
         "coherence": coherence_penalty(pitch_logits, last_pitch),
     }
     total = weights["pitch"] * parts["pitch"] + weights["timing"] * parts["timing"] + weights["coherence"] * parts["coherence"]
-    return total, {k: float(v) for k, v in parts.items()}
+    return total, {k: float(v.detach()) for k, v in parts.items()}
 
 
 def normalise_timing(seconds: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -127,26 +134,30 @@ def sample_notes(
     model: NoteLSTM,
     pitch: np.ndarray,
     timing: np.ndarray,
-    num_notes: int,
+    seconds: float,
+    timing_ranges: dict,
     temperature: float,
     constraints: dict,
     generator: torch.Generator,
+    max_notes: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Continue a seed window (pitch (T,), normalised timing (T, 2)) by ``num_notes`` notes.
+    """Continue a seed window (pitch (T,), normalised timing (T, 2)) until the new notes' onsets
+    span ``seconds`` (or ``max_notes`` notes).
 
     Each step samples the pitch from the softmax at ``temperature`` under the optional
     constraints (the original "quality fixes"): ``pitch_range`` [low, high] masks pitches
     outside it; ``max_interval`` masks leaps of more than N semitones from the previous note
     (so none is sampled); ``repetition_penalty`` > 1 divides the probability of pitches used in
-    the last ``repetition_window`` notes. Timing is the model's regression output, clipped to
-    [0, 1]. Returns the new pitches (N,) and normalised timing (N, 2).
+    the last ``repetition_window`` notes. A vanishing temperature is greedy. Timing is the
+    model's regression output, clipped to [0, 1]. Returns the new pitches (N,) and normalised
+    timing (N, 2).
     """
     model.eval()
-    window_pitch = torch.as_tensor(pitch, dtype=torch.long)[None]
-    window_timing = torch.as_tensor(timing, dtype=torch.float32)[None]
+    window_pitch = torch.tensor(np.asarray(pitch), dtype=torch.long)[None]
+    window_timing = torch.tensor(np.asarray(timing), dtype=torch.float32)[None]
     pitches = torch.arange(NUM_PITCHES)
-    new_pitch, new_timing = [], []
-    for _ in range(num_notes):
+    new_pitch, new_timing, elapsed = [], [], 0.0
+    while elapsed < seconds and len(new_pitch) < max_notes:
         logits, predicted_timing = model(window_pitch, window_timing)
         logits = logits[0] / temperature
         if constraints.get("pitch_range"):
@@ -163,6 +174,8 @@ def sample_notes(
             raise ValueError("the sampling constraints exclude every pitch; widen pitch_range or max_interval")
         next_pitch = torch.multinomial(logits.softmax(-1), 1, generator=generator)
         next_timing = predicted_timing.clamp(0, 1)
+        if new_pitch:  # the first new note's step is the gap from the seed, not new music
+            elapsed += float(denormalise_timing(next_timing[0, :1].numpy(), timing_ranges["step_min"], timing_ranges["step_max"])[0])
         new_pitch.append(int(next_pitch))
         new_timing.append(next_timing[0].numpy())
         window_pitch = torch.cat([window_pitch[:, 1:], next_pitch[None]], dim=1)

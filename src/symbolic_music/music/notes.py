@@ -68,3 +68,15 @@ def score_from_notes(pitch, start, duration, velocity, ticks_per_quarter: int = 
     track.notes.sort()
     score.tracks.append(track)
     return score
+
+
+def cut_score(score: Score, start: int, end: int | None = None) -> Score:
+    """The part of ``score`` between ticks ``start`` and ``end``, moved to start at 0: notes that
+    begin in ``[start, end)`` are kept, and those still sounding at ``end`` are shortened to end
+    there. The tempo in effect at ``start`` is kept at 0. ``end=None`` keeps everything after ``start``."""
+    end = score.end() + 1 if end is None else end
+    part = score.clip(start, end, clip_end=False)
+    for track in part.tracks:
+        for note in track.notes:
+            note.duration = min(note.duration, end - note.time)
+    return part.shift_time(-start) if start else part

@@ -1,4 +1,6 @@
-"""Tokenizer construction and piece ↔ token-id conversion with miditok (no Kedro imports)."""
+"""miditok tokenizers: construction from parameters, BPE training and augmentation (no Kedro imports).
+
+Conversions between ids, token strings and scores live in ``music.vocabulary``."""
 
 from __future__ import annotations
 
@@ -18,20 +20,6 @@ def build_tokenizer(settings: dict) -> miditok.REMI:
         settings["tempo_range"] = tuple(settings["tempo_range"])
     settings["beat_res"] = {tuple(int(x) for x in key.split("_")): int(res) for key, res in settings["beat_res"].items()}
     return miditok.REMI(miditok.TokenizerConfig(**settings))
-
-
-def encode_score(tokenizer: miditok.MusicTokenizer, score: Score) -> list[int]:
-    """Token ids of a one-track piano score (the whole piece, never truncated)."""
-    encoded = tokenizer.encode(score)
-    sequence = encoded[0] if isinstance(encoded, list) else encoded
-    return [int(i) for i in sequence.ids]
-
-
-def decode_ids(tokenizer: miditok.MusicTokenizer, ids: list[int]) -> Score:
-    """A one-track score from token ids; special tokens (PAD/BOS/EOS/composer) are ignored."""
-    special = set(tokenizer.special_tokens_ids)
-    kept = [i for i in ids if i not in special]
-    return tokenizer.decode([kept] if not tokenizer.one_token_stream else kept)
 
 
 def bar_bytes(tokenizer: miditok.MusicTokenizer, score: Score) -> list[str]:
@@ -70,38 +58,3 @@ def augmented_scores(score: Score, pitch_offsets: list[int], velocity_offsets: l
         if offset:
             copies[f"velocity{offset:+d}"] = augment_score(score, velocity_offset=offset, velocity_range=(1, 127))
     return copies
-
-
-OTHER_COMPOSER = "other"
-
-
-def special_ids(tokenizer: miditok.MusicTokenizer) -> dict[str, int]:
-    """PAD/BOS/EOS ids of a miditok tokenizer (raises ``KeyError`` naming a missing one)."""
-    return {name: tokenizer.vocab[f"{name.upper()}_None"] for name in ("pad", "bos", "eos")}
-
-
-def composer_header(model_tokenizer: miditok.MusicTokenizer, composer: str) -> list[int]:
-    """``[id of <composer=X>]`` (or of ``other`` for an unknown composer); ``[]`` when the
-    tokenizer has no composer tokens."""
-    tokens = getattr(model_tokenizer, "composer_tokens", {})
-    if not tokens:
-        return []
-    return [model_tokenizer.vocab[tokens.get(composer, tokens[OTHER_COMPOSER])]]
-
-
-def to_model_ids(ids: list[int], tokenizer: miditok.MusicTokenizer, model_tokenizer: miditok.MusicTokenizer) -> list[int]:
-    """Base token ids (data_engineering's tokenizer) → the model tokenizer's ids (BPE applied
-    when it is trained; otherwise the same ids)."""
-    if not model_tokenizer.is_trained:
-        return list(ids)
-    return encode_score(model_tokenizer, decode_ids(tokenizer, ids))
-
-
-def syntax_error_share(tokenizer: miditok.MusicTokenizer, ids: list[int]) -> float:
-    """Share of tokens that break REMI's grammar (miditok's ``tokens_errors``: e.g. a Pitch not
-    followed by Velocity/Duration, or a Position going backwards); special tokens ignored."""
-    from miditok import TokSequence
-
-    special = set(tokenizer.special_tokens_ids)
-    kept = [i for i in ids if i not in special]
-    return float(tokenizer.tokens_errors(TokSequence(ids=kept))) if kept else 0.0

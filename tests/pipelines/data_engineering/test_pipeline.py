@@ -95,12 +95,13 @@ def test_load_scores_merges_tracks_into_one_piano_track(params):
 
 
 def test_create_tokenizer_follows_parameters(params):
-    tokenizer = create_tokenizer(params["data_engineering"])
-    settings = params["data_engineering"]["tokenizer"]
+    vocabulary = create_tokenizer(params["data_engineering"])
+    tokenizer, settings = vocabulary.tokenizer, params["data_engineering"]["tokenizer"]
     assert tokenizer.config.pitch_range == tuple(settings["pitch_range"])
     assert tokenizer.config.use_tempos == settings["use_tempos"]
     assert len(tokenizer.velocities) == settings["num_velocities"]
     assert "BOS_None" in tokenizer.vocab and "Tempo" in " ".join(tokenizer.vocab)
+    assert vocabulary.composers == {} and vocabulary.token_ids() == {t: i for t, i in tokenizer.vocab.items()}
 
 
 def test_tokenize_pieces_keeps_whole_pieces_per_split(params):
@@ -110,7 +111,7 @@ def test_tokenize_pieces_keeps_whole_pieces_per_split(params):
     tokenizer = create_tokenizer(params["data_engineering"])
     train, validation, test = tokenize_pieces(scores, pieces, tokenizer, params["data_engineering"])
     assert list(train) == ["a"] and list(validation) == ["b"] and list(test) == ["c"]
-    pitch_tokens = sum(tokenizer[i].startswith("Pitch_") for i in train["a"])
+    pitch_tokens = sum(tokenizer.token(i).startswith("Pitch_") for i in train["a"])
     assert pitch_tokens == long_score.note_num()  # no truncation: one Pitch token per note
     assert len(train["a"]) > 2000
 

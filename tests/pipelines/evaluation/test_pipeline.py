@@ -15,13 +15,13 @@ from symbolic_music.music.distribution import (
 )
 from symbolic_music.music.metrics import js_divergence
 from symbolic_music.music.notes import notes_table
+from symbolic_music.music.systems import system_of
 from symbolic_music.pipelines import evaluation
 from symbolic_music.pipelines.evaluation.nodes import (
     collect_pieces,
     evaluate_systems,
     generated_notes,
     likelihood_table,
-    system_of,
 )
 from symbolic_music.pipelines.evaluation.plots import (
     plot_histograms,
@@ -117,7 +117,12 @@ def test_evaluation_pipeline_runs_and_reports(engineered, params):
     generated = {f"unconditioned/balanced/s{i}": make_score(i) for i in range(2)}
     generated["continuation/p__1/continuation"] = make_score(20)
     generated["continuation/p__1/reference"] = make_score(21)
-    inputs = {"generated_midi": generated, "baseline_midi": {"random/sample_000": make_score(7)}, "notes": engineered["notes"], **metrics}
+    manifest = {"real_test": {"pieces": 2, "grammar_error_share": 0.0, "notes_per_token": 0.25},
+                "sets": {"unconditioned/balanced": {"files": 2, "grammar_error_share": 0.3, "notes_per_token": 0.24},
+                         "continuation/continuation": {"files": 1, "grammar_error_share": 0.02, "notes_per_token": 0.1},
+                         "continuation/reference": {"files": 1, "grammar_error_share": 0.0, "notes_per_token": 0.25}}}
+    inputs = {"generated_midi": generated, "baseline_midi": {"random/sample_000": make_score(7)}, "notes": engineered["notes"],
+              "generation_manifest": manifest, **metrics}
     catalog = DataCatalog({"params:evaluation": MemoryDataset(params["evaluation"])})
     out = run_pipeline(evaluation.create_pipeline(), catalog, inputs)
     summary = out["evaluation_summary"]
@@ -127,6 +132,13 @@ def test_evaluation_pipeline_runs_and_reports(engineered, params):
     assert [row["bits_per_note"] for row in out["evaluation_metrics"]["likelihood"]] == [9.0, 18.0, 12.0, 18.0, 4.0, 5.0]
     report = out["evaluation_report"]
     assert report.startswith("# Evaluation report") and "random baseline" in report
+    # the token guard: both failing sets are named in the report's first lines, with the reason
+    guard = summary.set_index("system")["guard"]
+    assert guard["unconditioned/balanced"].startswith("FAIL: grammar-error share 0.300 > 0.1")
+    assert guard["continuation/continuation"].startswith("FAIL: 0.100 notes per token < half")
+    assert guard["continuation/reference"] == "ok"
+    head = "\n".join(report.splitlines()[:6])
+    assert "2 generated set(s) are not music yet" in head and "`unconditioned/balanced`" in head
     assert len(plot_overlap_areas(summary).axes[0].patches) > 0
     assert len(plot_histograms(out["evaluation_pieces"], params["evaluation"]).axes) == 2
     assert write_report(summary, out["evaluation_metrics"]) == report

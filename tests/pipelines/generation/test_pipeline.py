@@ -1,28 +1,21 @@
-"""generation: preset validation, seeded sampling, greedy equivalence, decoding and the pipeline."""
+"""generation: parameter checks, the whole pipeline, pieces of a requested length that stay music
+past the model's context, continuations and composer sets."""
 
 from __future__ import annotations
 
 import copy
-import shutil
 from collections import Counter
 from dataclasses import asdict
 
+import numpy as np
 import pytest
 import torch
 from kedro.io import DataCatalog, MemoryDataset
-from transformers import GPT2Config, GPT2LMHeadModel
 
 from symbolic_music.models.lstm import LSTMConfig, NoteLSTM
-from symbolic_music.music.tokens import decode_ids, special_ids
+from symbolic_music.models.sampler import Length, Request, sample, validate_generation_params
 from symbolic_music.pipelines import generation
-from symbolic_music.pipelines.generation.nodes import (
-    continue_test_pieces,
-    generate_pieces,
-    render_audio,
-    sample_tokens,
-    validate_params,
-)
-from symbolic_music.pipelines.transformer_model.nodes import build_model
+from symbolic_music.pipelines.generation.nodes import continue_pieces, generate_pieces
 from tests.conftest import run_pipeline
 
 
@@ -34,157 +27,115 @@ def lstm_checkpoint(params):
 
 
 @pytest.fixture(scope="module")
-def model(engineered, params):
-    torch.manual_seed(0)
-    return build_model(engineered["tokenizer"], params["transformer_model"]).eval()
+def g(params):
+    """Generation settings for the small model: short pieces."""
+    return {**copy.deepcopy(params["generation"]), "num_samples": 2, "seconds": 6.0,
+            "continuation": {"num_pieces": 2, "prefix_bars": 2}}
 
 
 @pytest.mark.parametrize(
-    "preset, name",
+    "change, name",
     [
-        ({"temperature": -1.0, "top_k": 5, "top_p": 0.9}, "temperature"),
-        ({"temperature": 1.0, "top_k": -2, "top_p": 0.9}, "top_k"),
-        ({"temperature": 1.0, "top_k": 5, "top_p": 1.5}, "top_p"),
-        ({"temperature": 1.0, "top_k": 5, "top_p": 0.9, "topk": 3}, "topk"),
+        ({"presets": {"broken": {"temperature": -1.0, "top_k": 5, "top_p": 0.9}}}, "generation.presets.broken.temperature"),
+        ({"presets": {"broken": {"temperature": 1.0, "top_k": -2, "top_p": 0.9}}}, "generation.presets.broken.top_k"),
+        ({"presets": {"broken": {"temperature": 1.0, "top_k": 5, "top_p": 1.5}}}, "generation.presets.broken.top_p"),
+        ({"presets": {"broken": {"temperature": 1.0, "top_k": 5, "top_p": 0.9, "topk": 3}}}, "broken has unknown keys"),
+        ({"seconds": 0}, "generation.seconds"),
+        ({"continuation": {"num_pieces": 2, "prefix_bars": 0}}, "generation.continuation.prefix_bars"),
+        ({"composer_preset": "wild"}, "generation.composer_preset"),
+        ({"sampler": {"context_kept": 1.0}}, "generation.sampler.context_kept"),
     ],
 )
-def test_bad_presets_are_named(preset, name, params):
+def test_bad_parameters_are_named(change, name, params):
     bad = copy.deepcopy(params["generation"])
-    bad["presets"]["broken"] = preset
-    with pytest.raises(ValueError, match=f"generation.presets.broken.*{name}|{name}.*generation.presets.broken|broken has unknown keys.*{name}"):
-        validate_params(bad)
+    for key, value in change.items():
+        bad[key] = {**bad[key], **value} if isinstance(value, dict) else value
+    with pytest.raises(ValueError, match=name):
+        validate_generation_params(bad)
 
 
-def test_same_seed_gives_identical_tokens(model, engineered):
-    ids = special_ids(engineered["tokenizer"])
-    preset = {"temperature": 1.0, "top_k": 0, "top_p": 1.0}
-    first = sample_tokens(model, [[ids["bos"]]] * 3, preset, 30, 7, ids["eos"], ids["pad"])
-    second = sample_tokens(model, [[ids["bos"]]] * 3, preset, 30, 7, ids["eos"], ids["pad"])
-    other = sample_tokens(model, [[ids["bos"]]] * 3, preset, 30, 8, ids["eos"], ids["pad"])
-    assert first == second and first != other
-
-
-def test_top_k_one_is_greedy():
-    torch.manual_seed(0)
-    tiny = GPT2LMHeadModel(GPT2Config(vocab_size=30, n_positions=32, n_layer=1, n_embd=16, n_head=2)).eval()
-    sampled = sample_tokens(tiny, [[1], [1]], {"temperature": 1.3, "top_k": 1, "top_p": 1.0}, 12, 3, eos_id=29, pad_id=0)
-    greedy = tiny.generate(torch.tensor([[1]]), do_sample=False, max_new_tokens=12, eos_token_id=29, pad_token_id=0)[0, 1:].tolist()
-    greedy = greedy[: greedy.index(29)] if 29 in greedy else greedy
-    assert sampled == [[t for t in greedy if t != 0]] * 2
-
-
-def test_generation_pipeline_writes_pieces_with_notes_and_manifest(model, lstm_checkpoint, engineered, params):
-    catalog = DataCatalog({"params:generation": MemoryDataset(params["generation"]), "params:lstm_model": MemoryDataset(params["lstm_model"])})
+def test_generation_pipeline_writes_pieces_with_notes_and_manifest(small_model, lstm_checkpoint, engineered, params, g):
+    catalog = DataCatalog({"params:generation": MemoryDataset(g), "params:lstm_model": MemoryDataset(params["lstm_model"])})
     out = run_pipeline(generation.create_pipeline(), catalog, {
-        "transformer": model, "transformer_tokenizer": engineered["tokenizer"], "tokenizer": engineered["tokenizer"],
-        "test_tokens": engineered["test_tokens"], "pieces": engineered["pieces"], "notes": engineered["notes"], "lstm": lstm_checkpoint,
+        "transformer": small_model["transformer"], "transformer_tokenizer": small_model["transformer_tokenizer"],
+        "tokenizer": engineered["tokenizer"], "test_tokens": engineered["test_tokens"], "pieces": engineered["pieces"],
+        "notes": engineered["notes"], "lstm": lstm_checkpoint,
     })
-    manifest = out["generation_manifest"]
-    expected = len(params["generation"]["presets"]) * params["generation"]["num_samples"] + 4 * 2  # 2 test pieces
-    expected += params["generation"]["num_samples"] + 4 * 2  # the LSTM: Task 1, and Task 2 on both test pieces
-    assert len(out["generated_midi"]) + len(manifest["dropped"]) == expected
-    for name, score in out["generated_midi"].items():
-        assert score.note_num() > 0
-        assert manifest["files"][name]["notes"] == score.note_num()
+    manifest, midi = out["generation_manifest"], out["generated_midi"]
+    sets = len(g["presets"]) + len(small_model["transformer_tokenizer"].composers)
+    assert sum(name.startswith(("unconditioned/", "composer/")) for name in midi) == sets * g["num_samples"]
+    assert sum(name.startswith("continuation/") for name in midi) == 4 * 2  # prefix, continuation, full, reference
+    assert sum(name.startswith("lstm") for name in midi) == g["num_samples"] + 4 * 2
+    assert set(manifest["files"]) == set(midi)
+    for name, score in midi.items():
+        assert score.note_num() > 0 and manifest["files"][name]["notes"] == score.note_num()
         if not name.startswith("lstm"):
-            assert 0 <= manifest["files"][name]["syntax_error_share"] <= 1
-        if name.startswith("unconditioned/"):
-            assert name.split("/")[1] in params["generation"]["presets"]
+            assert 0 <= manifest["files"][name]["grammar_error_share"] < 0.3, name
+    for name, entry in manifest["files"].items():
+        if name.endswith(("/prefix", "/reference")) and not name.startswith("lstm"):
+            assert entry["grammar_error_share"] == 0.0, name  # real music
 
 
-def test_generate_pieces_rejects_bad_preset_before_sampling(params, engineered):
-    bad = copy.deepcopy(params["generation"])
-    bad["presets"]["balanced"]["temperature"] = 0
-    with pytest.raises(ValueError, match="balanced.temperature"):
-        generate_pieces(None, engineered["tokenizer"], bad)
+def test_a_60_second_request_gives_60_seconds_to_a_bar_more_and_stays_music(small_model, g):
+    """Through the node: 60 s pieces from a model with a 128-token context, so several
+    contexts long. After the first context, grammar errors and notes per second stay in the
+    range that the first contexts show."""
+    model, vocabulary = small_model["transformer"], small_model["transformer_tokenizer"]
+    preset = g["presets"]["balanced"]
+    pieces, manifest = generate_pieces(model, vocabulary, {**g, "seconds": 60.0, "num_samples": 4, "presets": {"balanced": preset}})
+    context = model.config.n_positions
+    for name, score in pieces.items():
+        seconds = score.to("second")
+        bar = 4 * 60.0 / seconds.tempos[-1].qpm
+        assert 60.0 <= seconds.end() <= 60.0 + bar + 1e-6, (name, seconds.end(), manifest["files"][name]["stop"])
+        assert manifest["files"][name]["tokens"] > 3 * context
 
-
-def test_composer_steered_pieces_for_each_composer_token(engineered, params):
-    from symbolic_music.pipelines.transformer_model.nodes import (
-        prepare_transformer_tokenizer,
-    )
-
-    p = copy.deepcopy(params["transformer_model"])
-    p["bpe"]["enabled"] = False
-    p["composer_tokens"].update(enabled=True, top_k=2)
-    tokenizer = prepare_transformer_tokenizer(engineered["tokenizer"], engineered["pieces"], engineered["train_tokens"], p)
-    torch.manual_seed(0)
-    composer_model = build_model(tokenizer, p).eval()
-    g = {**params["generation"], "num_samples": 1, "max_new_tokens": 30}
-    pieces, manifest = generate_pieces(composer_model, tokenizer, g)
-    names = list(pieces) + [d["file"] for d in manifest["dropped"]]
-    for token in tokenizer.composer_tokens.values():
-        folder = f"composer/{token.removeprefix('Composer_')}/{g['composer_preset']}/"
-        assert sum(name.startswith(folder) for name in names) == 1
-    assert all(entry["prompt"].startswith("BOS") for entry in manifest["files"].values())
-
-
-def test_unknown_composer_preset_is_named(params, engineered):
-    with pytest.raises(ValueError, match="generation.composer_preset"):
-        generate_pieces(None, engineered["tokenizer"], {**params["generation"], "composer_preset": "wild"})
+    requests = [Request([], None, manifest["files"][name]["seed"]) for name in pieces if name.startswith("unconditioned/")]
+    first, later = {"errors": [], "density": []}, {"errors": [], "density": []}
+    for piece in sample(model, vocabulary, requests, preset, Length(seconds=60.0), g["sampler"]):
+        for start in range(0, len(piece.tokens) - context + 1, context):
+            window = piece.tokens[start : start + context]
+            decoded = vocabulary.decode(window).to("second")
+            figures = first if start == 0 else later
+            figures["errors"].append(vocabulary.grammar_error_share(window))
+            figures["density"].append(decoded.note_num() / max(decoded.end() - decoded.start(), 1e-9))
+    for key in ("errors", "density"):
+        low, high = min(first[key]), max(first[key])
+        assert low <= float(np.mean(later[key])) <= high, (key, first[key], later[key])
 
 
 def _notes(score):
     return sorted((n.time, n.pitch, n.duration, n.velocity) for n in score.tracks[0].notes)
 
 
-def test_continuations_start_with_exactly_the_prompt(model, engineered, params):
-    g = {**params["generation"], "prefix_len": 30, "continuation": {"num_pieces": 2, "max_new_tokens": 25}}
-    tokenizer = engineered["tokenizer"]
-    out, manifest = continue_test_pieces(model, engineered["test_tokens"], tokenizer, tokenizer, engineered["pieces"], g)
+def test_continuations_start_with_exactly_the_prompt_and_the_reference_is_the_real_music(small_model, engineered, g):
+    vocabulary = small_model["transformer_tokenizer"]
+    out, manifest = continue_pieces(small_model["transformer"], engineered["test_tokens"], engineered["tokenizer"], vocabulary,
+                                    engineered["pieces"], g)
+    assert len({name.rsplit("/", 1)[0] for name in out}) == 2
     for piece_id, ids in engineered["test_tokens"].items():
         folder = f"continuation/{piece_id.replace('/', '__')}"
-        prefix = out[f"{folder}/prefix"]
-        assert _notes(prefix) == _notes(decode_ids(tokenizer, ids[:30]))
-        # full = decode(prefix tokens + new tokens): every prefix note is in it, unchanged
-        assert not Counter(_notes(prefix)) - Counter(_notes(out[f"{folder}/full"]))
-        reference = manifest["files"].get(f"{folder}/reference")
-        continuation = manifest["files"].get(f"{folder}/continuation")
-        if reference and continuation:
-            assert reference["tokens"] == continuation["tokens"]
+        prefix, full, reference = out[f"{folder}/prefix"], out[f"{folder}/full"], out[f"{folder}/reference"]
+        real = engineered["tokenizer"].decode(ids)
+        bar = 2 * 4 * real.ticks_per_quarter  # two 4/4 bars
+        assert _notes(prefix) == [n for n in _notes(real) if n[0] < bar]
+        assert not Counter(_notes(prefix)) - Counter(_notes(full))
+        shifted = [(t - bar, p, d, v) for t, p, d, v in _notes(real) if t >= bar]
+        assert _notes(reference) == [n for n in shifted if n[0] + n[2] <= reference.end()][: reference.note_num()]
+        for part in ("continuation", "reference"):
+            assert g["seconds"] <= manifest["files"][f"{folder}/{part}"]["seconds"] or part == "reference"
 
 
-def test_left_padding_does_not_change_a_row(model, engineered):
-    """A short prompt batched with a longer one gives the greedy tokens it gives alone."""
-    ids = special_ids(engineered["tokenizer"])
-    prompt = [ids["bos"], *engineered["test_tokens"][next(iter(engineered["test_tokens"]))][:5]]
-    longer = [ids["bos"], *engineered["train_tokens"][next(iter(engineered["train_tokens"]))][:12]]
-    greedy = {"temperature": 1.0, "top_k": 1, "top_p": 1.0}
-    alone = sample_tokens(model, [prompt], greedy, 10, 0, ids["eos"], ids["pad"])
-    batched = sample_tokens(model, [longer, prompt], greedy, 10, 0, ids["eos"], ids["pad"])
-    assert batched[1] == alone[0]
+def test_composer_steered_pieces_for_each_composer_token(small_model, g):
+    vocabulary = small_model["transformer_tokenizer"]
+    pieces, manifest = generate_pieces(small_model["transformer"], vocabulary, {**g, "num_samples": 1})
+    for composer in vocabulary.composers:
+        entries = [e for e in manifest["files"].values() if e["composer"] == composer]
+        assert len(entries) == 1 and entries[0]["prompt"] == f"BOS + composer {composer}"
 
 
-def test_prefix_len_longer_than_the_context_is_named(model, engineered, params):
-    g = {**params["generation"], "prefix_len": 64}
-    with pytest.raises(ValueError, match="generation.prefix_len"):
-        continue_test_pieces(model, engineered["test_tokens"], engineered["tokenizer"], engineered["tokenizer"], engineered["pieces"], g)
-
-
-def test_audio_off_renders_nothing(params):
-    assert render_audio({"a/b": None}, params["generation"]) == {}
-
-
-def test_audio_without_fluidsynth_names_the_fix(params, monkeypatch):
-    import symbolic_music.music.audio as audio
-
-    monkeypatch.setattr(audio.shutil, "which", lambda name: None)
-    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": True}}
-    with pytest.raises(FileNotFoundError, match="apt-get install fluidsynth"):
-        render_audio({}, settings)
-
-
-def test_audio_with_a_missing_soundfont_names_the_parameter(params, tmp_path):
-    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": True, "soundfont": str(tmp_path / "no.sf2")}}
-    with pytest.raises(FileNotFoundError, match="generation.audio.soundfont"):
-        render_audio({}, settings)
-
-
-@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="the fluidsynth program is not installed (apt-get install fluidsynth)")
-def test_audio_renders_a_wav_per_file(params):
-    from tests.conftest import make_score
-
-    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": True}}
-    audio = render_audio({"unconditioned/balanced/sample_000": make_score(0, num_notes=8)}, settings)
-    wav = audio["unconditioned/balanced/sample_000"]
-    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE" and len(wav) > 10_000
+def test_pieces_shorter_than_the_prefix_are_skipped_and_listed(small_model, engineered, g):
+    settings = {**g, "continuation": {"num_pieces": 2, "prefix_bars": 10_000}}
+    out, manifest = continue_pieces(small_model["transformer"], engineered["test_tokens"], engineered["tokenizer"],
+                                    small_model["transformer_tokenizer"], engineered["pieces"], settings)
+    assert out == {} and sorted(manifest["skipped_short_pieces"]) == sorted(engineered["test_tokens"])

@@ -10,6 +10,7 @@ from kedro.io import DataCatalog, MemoryDataset
 
 from symbolic_music.models.lstm import (
     LSTMConfig,
+    load_lstm,
     NoteLSTM,
     coherence_penalty,
     denormalise_timing,
@@ -20,7 +21,6 @@ from symbolic_music.models.lstm import (
 from symbolic_music.pipelines import lstm_model
 from symbolic_music.pipelines.lstm_model.nodes import (
     evaluate_lstm,
-    load_lstm,
     make_note_windows,
     plot_lstm_history,
     train_lstm,
@@ -175,9 +175,23 @@ def test_sampling_constraints_hold(params):
     seed_pitch, seed_timing = np.full(8, 60), np.full((8, 2), 0.5, dtype=np.float32)
     generator = torch.Generator().manual_seed(0)
     constraints = {"pitch_range": [48, 72], "max_interval": 3, "repetition_penalty": 1.0, "repetition_window": 4}
-    pitch, timing = sample_notes(model, seed_pitch, seed_timing, 200, 1.5, constraints, generator)
+    timing_ranges = params["lstm_model"]["timing"]
+    pitch, timing = sample_notes(model, seed_pitch, seed_timing, 1e9, timing_ranges, 1.5, constraints, generator, max_notes=200)
+    assert len(pitch) == 200
     assert pitch.min() >= 48 and pitch.max() <= 72
     assert np.abs(np.diff(np.concatenate([[60], pitch]))).max() <= 3
     assert timing.min() >= 0 and timing.max() <= 1
-    free, _ = sample_notes(model, seed_pitch, seed_timing, 200, 1.5, {}, torch.Generator().manual_seed(0))
+    free, _ = sample_notes(model, seed_pitch, seed_timing, 1e9, timing_ranges, 1.5, {}, torch.Generator().manual_seed(0), max_notes=200)
     assert np.abs(np.diff(free)).max() > 3  # without the constraint, leaps do happen
+
+
+def test_lstm_sampling_stops_after_the_seconds_asked(params):
+    from symbolic_music.models.lstm import denormalise_timing, sample_notes
+
+    torch.manual_seed(0)
+    model = NoteLSTM(LSTMConfig(**params["lstm_model"]["model"]))
+    timing_ranges = params["lstm_model"]["timing"]
+    seed_pitch, seed_timing = np.full(8, 60), np.full((8, 2), 0.5, dtype=np.float32)
+    _, timing = sample_notes(model, seed_pitch, seed_timing, 5.0, timing_ranges, 1.0, {}, torch.Generator().manual_seed(0), max_notes=10_000)
+    onsets = np.cumsum(denormalise_timing(timing[1:, 0], timing_ranges["step_min"], timing_ranges["step_max"]))
+    assert onsets[-1] >= 5.0 and onsets[-2] < 5.0

@@ -12,18 +12,14 @@ from kedro.io import DataCatalog, MemoryDataset
 
 from symbolic_music.models.likelihood import summarize_nll, unigram_nll
 from symbolic_music.models.windows import IGNORE_INDEX, PadCollator, piece_windows
-from symbolic_music.music.tokens import decode_ids
+from symbolic_music.models.transformer import build_model, train_transformer, validate_params
 from symbolic_music.pipelines import transformer_model
 from symbolic_music.pipelines.transformer_model.nodes import (
-    build_model,
     encode_sequences,
     evaluate_transformer,
     make_windows,
     plot_loss_curves,
     prepare_transformer_tokenizer,
-    special_ids,
-    train_transformer,
-    validate_params,
 )
 from tests.conftest import run_pipeline
 
@@ -91,9 +87,8 @@ def test_bad_parameters_are_named(change, name, params):
 def test_build_model_takes_vocab_and_special_ids_from_tokenizer(engineered, params):
     tokenizer = engineered["tokenizer"]
     model = build_model(tokenizer, params["transformer_model"])
-    ids = special_ids(tokenizer)
     assert model.config.vocab_size == len(tokenizer)
-    assert (model.config.bos_token_id, model.config.eos_token_id, model.config.pad_token_id) == (ids["bos"], ids["eos"], ids["pad"])
+    assert (model.config.bos_token_id, model.config.eos_token_id, model.config.pad_token_id) == (tokenizer.bos_id, tokenizer.eos_id, tokenizer.pad_id)
     assert model.config.n_layer == params["transformer_model"]["model"]["n_layer"]
 
 
@@ -124,7 +119,7 @@ def _encode(engineered, p):
 
 def test_plain_sequences_are_the_data_engineering_tokens(engineered, params):
     tokenizer, (train, validation, test, report) = _encode(engineered, _variant(params))
-    assert len(tokenizer) == len(engineered["tokenizer"]) and tokenizer.composer_tokens == {}
+    assert tokenizer.token_ids() == engineered["tokenizer"].token_ids() and tokenizer.composers == {}
     assert {k: v["ids"] for k, v in train.items()} == engineered["train_tokens"]
     assert all(v["header"] == [] for v in train.values())
     assert report["train_tokens_per_note_model"] == pytest.approx(report["train_tokens_per_note_base"])
@@ -136,10 +131,10 @@ def test_plain_sequences_are_the_data_engineering_tokens(engineered, params):
 
 def test_bpe_shortens_sequences_and_decodes_to_the_same_notes(engineered, params):
     tokenizer, (train, _, _, report) = _encode(engineered, _variant(params, bpe=True))
-    assert tokenizer.is_trained and len(tokenizer) == 400
+    assert tokenizer.tokenizer.is_trained and len(tokenizer) == 400
     assert report["train_tokens_per_note_model"] < report["train_tokens_per_note_base"]
     piece_id = next(iter(engineered["train_tokens"]))
-    assert decode_ids(tokenizer, train[piece_id]["ids"]).note_num() == decode_ids(engineered["tokenizer"], engineered["train_tokens"][piece_id]).note_num()
+    assert tokenizer.decode(train[piece_id]["ids"]).note_num() == engineered["tokenizer"].decode(engineered["train_tokens"][piece_id]).note_num()
 
 
 def test_bpe_is_trained_on_train_only(engineered, params, monkeypatch):
@@ -158,8 +153,8 @@ def test_augmentation_adds_train_copies_within_piano_range(engineered, params):
     assert report["augmented_train_sequences"] == len(copies) > 0
     assert not any("@" in k for k in [*validation, *test])
     piece_id = next(iter(engineered["train_tokens"]))
-    original = decode_ids(tokenizer, train[piece_id]["ids"])
-    up = decode_ids(tokenizer, train[f"{piece_id}@pitch+2"]["ids"])
+    original = tokenizer.decode(train[piece_id]["ids"])
+    up = tokenizer.decode(train[f"{piece_id}@pitch+2"]["ids"])
     assert [n.pitch for n in up.tracks[0].notes] == [n.pitch + 2 for n in original.tracks[0].notes]
     _, _, window_report = make_windows(train, validation, tokenizer, p)
     assert window_report["windows_added_by_augmentation"] > 0
@@ -169,14 +164,15 @@ def test_composer_tokens_sit_at_position_one(engineered, params):
     p = _variant(params, composers=True)
     tokenizer, (train, validation, _, report) = _encode(engineered, p)
     train_composers = engineered["pieces"].query("split == 'train'")["composer"].value_counts()
-    assert list(tokenizer.composer_tokens) == [*train_composers.index[:2], "other"]
-    composer_ids = {tokenizer.vocab[t] for t in tokenizer.composer_tokens.values()}
+    assert list(tokenizer.composers) == [*train_composers.index[:2], "other"]
+    composer_ids = set(tokenizer.composers.values())
+    assert min(composer_ids) == len(engineered["tokenizer"])  # after every music token: none shares an id
     windows, _, _ = make_windows(train, validation, tokenizer, p)
     assert all(w[1] in composer_ids for w in windows)
     assert all(t not in composer_ids for w in windows for t in w[2:])
     third = train_composers.index[2]
     third_piece = engineered["pieces"].query("split == 'train' and composer == @third")["piece_id"].iloc[0]
-    assert train[third_piece]["header"] == [tokenizer.vocab[tokenizer.composer_tokens["other"]]]
+    assert train[third_piece]["header"] == [tokenizer.composers["other"]]
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +219,7 @@ def test_transformer_pipeline_runs(engineered, params, bpe, augmentation, compos
     assert metrics["transformer"]["bits_per_note"] > 0
     assert metrics["sequences"]["bpe"] is bpe
     assert (metrics["windows"]["windows_added_by_augmentation"] > 0) is augmentation
-    assert bool(out["transformer_tokenizer"].composer_tokens) is composers
+    assert bool(out["transformer_tokenizer"].composers) is composers
     assert out["transformer"].config.vocab_size == len(out["transformer_tokenizer"])
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import partial
 from pathlib import PurePosixPath
 
-import miditok
 import pandas as pd
 from symusic import Score
 
 from symbolic_music.music.notes import merged_piano_score, notes_table
 from symbolic_music.music.statistics import reference_statistics
-from symbolic_music.music.tokens import build_tokenizer, encode_score
+from symbolic_music.music.tokens import build_tokenizer
+from symbolic_music.music.vocabulary import Vocabulary
 from symbolic_music.parallel import parallel_map
 
 log = logging.getLogger(__name__)
@@ -102,18 +101,18 @@ def load_scores(checked_pieces: pd.DataFrame, raw_midi: dict[str, Callable]) -> 
     return scores, pieces, report
 
 
-def create_tokenizer(params: dict) -> miditok.MusicTokenizer:
-    """``tokenizer`` parameters → a REMI tokenizer (untrained, no BPE)."""
-    return build_tokenizer(params["tokenizer"])
+def create_tokenizer(params: dict) -> Vocabulary:
+    """``tokenizer`` parameters → the base vocabulary: a REMI tokenizer (untrained, no BPE, no composers)."""
+    return Vocabulary(build_tokenizer(params["tokenizer"]))
 
 
 def tokenize_pieces(
-    scores: dict[str, Score], pieces: pd.DataFrame, tokenizer: miditok.MusicTokenizer, params: dict
+    scores: dict[str, Score], pieces: pd.DataFrame, tokenizer: Vocabulary, params: dict
 ) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list[int]]]:
     """Scores → token ids of every whole piece, one ``{piece_id: ids}`` dict per split
     (train, validation, test)."""
     ids = parallel_map(
-        partial(encode_score, tokenizer), [scores[p] for p in pieces["piece_id"]], params["num_workers"], "tokenize"
+        tokenizer.encode, [scores[p] for p in pieces["piece_id"]], params["num_workers"], "tokenize"
     )
     by_piece = dict(zip(pieces["piece_id"], ids))
     return tuple(

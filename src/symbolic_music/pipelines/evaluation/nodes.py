@@ -3,6 +3,8 @@ metrics JSON, plots and a Markdown report out. The metrics themselves live in ``
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from symusic import Score
@@ -17,19 +19,11 @@ from symbolic_music.music.distribution import (
 )
 from symbolic_music.music.notes import notes_table
 from symbolic_music.music.statistics import reference_statistics
+from symbolic_music.music.systems import guard_failures, system_of
 
+log = logging.getLogger(__name__)
 REFERENCE = "real/test"
 MUSPY_METRICS = ["pitch_class_entropy", "scale_consistency", "polyphony", "empty_beat_rate", "groove_consistency"]
-
-
-def system_of(name: str) -> str:
-    """The generated set a file belongs to: its path without the file name
-    (``unconditioned/balanced/sample_000`` → ``unconditioned/balanced``); Task 2 files group by
-    part across pieces (``continuation/<piece>/reference`` → ``continuation/reference``)."""
-    task = name.split("/", 1)[0]
-    if task in ("continuation", "lstm_continuation"):
-        return f"{task}/{name.rsplit('/', 1)[1]}"
-    return name.rsplit("/", 1)[0] if "/" in name else "generated"
 
 
 def generated_notes(generated_midi: dict[str, Score]) -> pd.DataFrame:
@@ -161,19 +155,38 @@ def likelihood_table(transformer_metrics: dict, ngram_metrics: dict, lstm_metric
     ]
 
 
+def token_guard(generation_manifest: dict, params: dict) -> pd.DataFrame:
+    """The manifest's token figures per transformer set beside the real test split's, and the
+    guard's verdict: a set fails with a grammar-error share above
+    ``evaluation.max_grammar_error_share`` or notes per token below half of real music's. Each
+    failure is logged as a warning."""
+    sets, real = generation_manifest["sets"], generation_manifest["real_test"]
+    failures = guard_failures(sets, real, params["max_grammar_error_share"])
+    for system, reason in failures.items():
+        log.warning("Generated set %s is not music yet: %s", system, reason)
+    rows = [{"system": system, "grammar_error_share": f["grammar_error_share"], "notes_per_token": f["notes_per_token"],
+             "real_grammar_error_share": real["grammar_error_share"], "real_notes_per_token": real["notes_per_token"],
+             "guard": f"FAIL: {failures[system]}" if system in failures else "ok"} for system, f in sets.items()]
+    return pd.DataFrame(rows, columns=["system", "grammar_error_share", "notes_per_token", "real_grammar_error_share",
+                                       "real_notes_per_token", "guard"])
+
+
 def evaluate(
-    generated_midi: dict[str, Score], baseline_midi: dict[str, Score], notes: pd.DataFrame,
+    generated_midi: dict[str, Score], baseline_midi: dict[str, Score], notes: pd.DataFrame, generation_manifest: dict,
     transformer_metrics: dict, ngram_metrics: dict, lstm_metrics: dict, params: dict,
 ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """All generated and baseline pieces + the real notes + model metrics → the summary table
-    (one row per system), a metrics JSON (likelihoods, continuation metrics) and the note table
-    of every compared piece."""
+    (one row per system, with the token guard's columns), a metrics JSON (likelihoods,
+    continuation metrics, guard) and the note table of every compared piece."""
     pieces = collect_pieces(generated_midi, baseline_midi, notes)
     summary, info = evaluate_systems(pieces, params)
+    guard = token_guard(generation_manifest, params)
+    summary = summary.merge(guard, on="system", how="left")
     metrics = {
         **info,
         "likelihood": likelihood_table(transformer_metrics, ngram_metrics, lstm_metrics),
         "continuation": continuation_metrics(pieces),
         "ranking": list(summary["system"]),
+        "guard": {row.system: row.guard for row in guard.itertuples()},
     }
     return summary, metrics, pieces

@@ -15,7 +15,8 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(evaluate,
-                 ["generated_midi", "baseline_midi", "notes", "transformer_metrics", "ngram_metrics", "lstm_metrics", "params:evaluation"],
+                 ["generated_midi", "baseline_midi", "notes", "generation_manifest", "transformer_metrics", "ngram_metrics", "lstm_metrics",
+                  "params:evaluation"],
                  ["evaluation_summary", "evaluation_metrics", "evaluation_pieces"], name="evaluate_node"),
             Node(plot_overlap_areas, "evaluation_summary", "evaluation_oa_plot", name="evaluation_oa_plot_node"),
             Node(plot_histograms, ["evaluation_pieces", "params:evaluation"], "evaluation_histograms_plot", name="evaluation_histograms_plot_node"),

@@ -22,10 +22,15 @@ def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict) -> 
     s = evaluation_summary.set_index("system")
     # real music: the splits, and the prefixes and real continuations kept beside Task 2 outputs
     generated = s.drop(index=[x for x in s.index if x.startswith("real/") or x.endswith(("/prefix", "/reference"))])
-    lines = ["# Evaluation report", "", "Systems ranked by mean mgeval overlap area (OA) with the real test split (1 is the ceiling).", ""]
+    lines = ["# Evaluation report", ""]
+    failures = {system: verdict for system, verdict in evaluation_metrics.get("guard", {}).items() if verdict != "ok"}
+    if failures:
+        lines += [f"**Warning: {len(failures)} generated set(s) are not music yet** (the token guard):", ""]
+        lines += [f"- `{system}`: {verdict.removeprefix('FAIL: ')}" for system, verdict in failures.items()] + [""]
+    lines += ["Systems ranked by mean mgeval overlap area (OA) with the real test split (1 is the ceiling).", ""]
     columns = ["rank", "pieces", "notes", "mean_oa", "mean_kl", "js_pitch_class", "js_interval", "scale_consistency", "polyphony",
-               "overall_quality_score", "overall_similarity"]
-    lines += [_markdown(evaluation_summary.set_index("system")[columns]), ""]
+               "overall_quality_score", "overall_similarity", "grammar_error_share", "notes_per_token"]
+    lines += [_markdown(evaluation_summary.set_index("system")[[c for c in columns if c in evaluation_summary]]), ""]
     lines += ["## Held-out likelihood (test split, bits per note; lower is better)", ""]
     lines += [_markdown(pd.DataFrame(evaluation_metrics["likelihood"])), ""]
     if evaluation_metrics["continuation"]:

@@ -1,11 +1,14 @@
-"""generation nodes: trained transformer + its tokenizer in; MIDI pieces and a manifest out."""
+"""generation nodes: the trained models in; MIDI pieces and a manifest out.
+
+All sampling is ``models.sampler`` (transformer) and ``models.lstm`` (LSTM); these nodes only
+choose prompts, seeds and lengths, and describe every file in the manifest.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 
-import miditok
 import numpy as np
 import pandas as pd
 import torch
@@ -13,235 +16,192 @@ from symusic import Score
 from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
-from symbolic_music.models.lstm import note_features, notes_to_score, sample_notes
+from symbolic_music.models.lstm import load_lstm, note_features, notes_to_score, sample_notes
 from symbolic_music.music.audio import find_soundfont, fluidsynth_program, render_wav
-from symbolic_music.music.tokens import (
-    composer_header,
-    decode_ids,
-    special_ids,
-    syntax_error_share,
-    to_model_ids,
+from symbolic_music.models.sampler import (
+    Length,
+    Piece,
+    Request,
+    cut_to_length,
+    piece_score,
+    sample,
+    validate_generation_params,
 )
-from symbolic_music.pipelines.lstm_model.nodes import load_lstm
+from symbolic_music.music.systems import token_figures
+from symbolic_music.music.vocabulary import Vocabulary, composer_token
 
 log = logging.getLogger(__name__)
-SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p")
 
 
-def validate_params(params: dict) -> None:
-    """Raise ``ValueError`` naming the parameter for a bad preset or generation setting."""
-    for name, preset in params["presets"].items():
-        unknown = set(preset) - set(SAMPLING_KEYS)
-        if unknown:
-            raise ValueError(f"generation.presets.{name} has unknown keys {sorted(unknown)}; allowed: {list(SAMPLING_KEYS)}")
-        if preset["temperature"] <= 0:
-            raise ValueError(f"generation.presets.{name}.temperature must be > 0, got {preset['temperature']}")
-        if preset["top_k"] < 0:
-            raise ValueError(f"generation.presets.{name}.top_k must be >= 0 (0 = off), got {preset['top_k']}")
-        if not 0 < preset["top_p"] <= 1:
-            raise ValueError(f"generation.presets.{name}.top_p must be in (0, 1], got {preset['top_p']}")
-        if not 0 <= preset.get("min_p", 0) < 1:
-            raise ValueError(f"generation.presets.{name}.min_p must be in [0, 1), got {preset['min_p']}")
-    for key in ("num_samples", "max_new_tokens", "prefix_len"):
-        if params[key] < 1:
-            raise ValueError(f"generation.{key} must be at least 1, got {params[key]}")
-    if params["continuation"]["max_new_tokens"] < 1:
-        raise ValueError("generation.continuation.max_new_tokens must be at least 1")
-    if params["continuation"]["num_pieces"] < 0:
-        raise ValueError("generation.continuation.num_pieces must be >= 0")
-    if params["lstm"]["temperature"] <= 0:
-        raise ValueError(f"generation.lstm.temperature must be > 0, got {params['lstm']['temperature']}")
-    for key in ("composer_preset", "continuation_preset"):
-        if params[key] not in params["presets"]:
-            raise ValueError(f"generation.{key} {params[key]!r} is not one of generation.presets {list(params['presets'])}")
+def describe(vocabulary: Vocabulary, piece: Piece, score: Score, part_tokens: list[int]) -> dict:
+    """Manifest fields of one written file: its tokens, notes, length, grammar-error share and
+    notes per token (real music has 0 errors)."""
+    return {
+        "tokens": len(part_tokens),
+        "notes": int(score.note_num()),
+        "seconds": round(float(score.to("second").end()), 3),
+        "grammar_error_share": vocabulary.grammar_error_share(part_tokens),
+        "notes_per_token": score.note_num() / max(len(part_tokens), 1),
+        "stop": piece.stop,
+    }
 
 
-@torch.no_grad()
-def sample_tokens(
-    model: GPT2LMHeadModel, prompts: list[list[int]], preset: dict, max_new_tokens: int, seed: int, eos_id: int, pad_id: int
-) -> list[list[int]]:
-    """One continuation per prompt in a single batched ``generate`` call: prompts of unequal
-    length are left-padded, the KV cache is on, each row stops at EOS. Returns the new tokens of
-    each row, EOS and padding removed. The same seed gives the same tokens."""
-    longest = max(map(len, prompts))
-    room = model.config.n_positions - longest
-    if max_new_tokens > room:
-        log.warning("max_new_tokens=%d exceeds the model's context after the prompt; generating %d", max_new_tokens, room)
-        max_new_tokens = room
-    input_ids = torch.full((len(prompts), longest), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros_like(input_ids)
-    for row, prompt in enumerate(prompts):
-        input_ids[row, longest - len(prompt) :] = torch.tensor(prompt)
-        attention_mask[row, longest - len(prompt) :] = 1
-    torch.manual_seed(seed)
-    model.eval()
-    output = model.generate(
-        input_ids=input_ids.to(model.device),
-        attention_mask=attention_mask.to(model.device),
-        do_sample=True,
-        max_new_tokens=max_new_tokens,
-        eos_token_id=eos_id,
-        pad_token_id=pad_id,
-        use_cache=True,
-        **preset,
-    )
-    rows = output[:, longest:].tolist()
-    return [[t for t in (row[: row.index(eos_id)] if eos_id in row else row) if t != pad_id] for row in rows]
-
-
-def _decode(tokenizer: miditok.MusicTokenizer, tokens: list[int]) -> tuple[Score | None, str | None]:
-    """Decode, or say why the piece is dropped (decoding failed, or no notes)."""
-    try:
-        score = decode_ids(tokenizer, tokens)
-    except Exception as error:  # miditok raises on malformed sequences
-        return None, f"decode failed: {error}"
-    return (score, None) if score.note_num() else (None, "no notes")
-
-
-def generate_pieces(model: GPT2LMHeadModel, tokenizer: miditok.MusicTokenizer, params: dict) -> tuple[dict[str, Score], dict]:
-    """Task 1: ``num_samples`` pieces per preset from BOS (``unconditioned/<preset>/sample_NNN``)
-    and, for a model trained with composer tokens, per composer (``composer/<name>/<preset>/...``).
-    Returns the decoded scores and a manifest (per file: prompt, preset, seed, tokens, notes,
-    grammar-error share, seconds taken; plus the pieces dropped because they decoded to nothing)."""
-    validate_params(params)
-    ids = special_ids(tokenizer)
-    jobs = [(f"unconditioned/{preset}", "BOS", preset, [ids["bos"]]) for preset in params["presets"]]
-    for composer, token in getattr(tokenizer, "composer_tokens", {}).items():
-        folder = f"composer/{token.removeprefix('Composer_')}/{params['composer_preset']}"
-        jobs.append((folder, f"BOS {token}", params["composer_preset"], [ids["bos"], tokenizer.vocab[token]]))
-    pieces, manifest = {}, {"files": {}, "dropped": []}
-    for offset, (folder, prompt_name, preset_name, prompt) in enumerate(tqdm(jobs, desc="generate", unit="prompt")):
-        preset, seed = params["presets"][preset_name], params["seed"] + offset
+def generate_pieces(model: GPT2LMHeadModel, tokenizer: Vocabulary, params: dict) -> tuple[dict[str, Score], dict]:
+    """Task 1: ``num_samples`` pieces of ``seconds`` per preset from BOS
+    (``unconditioned/<preset>/sample_NNN``) and, for a model with composer tokens, per composer
+    (``composer/<name>/<preset>/...``). Returns the scores and a manifest entry per file."""
+    validate_generation_params(params)
+    jobs = [(f"unconditioned/{preset}", None, preset) for preset in params["presets"]]
+    jobs += [(f"composer/{composer_token(c).removeprefix('Composer_')}/{params['composer_preset']}", c, params["composer_preset"])
+             for c in tokenizer.composers]
+    length = Length(seconds=params["seconds"])
+    pieces, manifest, seed = {}, {"files": {}}, params["seed"]
+    for folder, composer, preset_name in tqdm(jobs, desc="generate", unit="set"):
+        requests = [Request([], composer, seed + index) for index in range(params["num_samples"])]
+        seed += params["num_samples"]
         started = time.perf_counter()
-        samples = sample_tokens(model, [prompt] * params["num_samples"], preset, params["max_new_tokens"], seed, ids["eos"], ids["pad"])
-        seconds = (time.perf_counter() - started) / len(samples)
-        for index, tokens in enumerate(samples):
-            name = f"{folder}/sample_{index:03d}"
-            score, reason = _decode(tokenizer, tokens)
-            if reason:
-                log.warning("Dropping %s: %s", name, reason)
-                manifest["dropped"].append({"file": name, "reason": reason, "tokens": len(tokens)})
-                continue
+        sampled = sample(model, tokenizer, requests, params["presets"][preset_name], length, params["sampler"])
+        seconds = (time.perf_counter() - started) / len(sampled)
+        for index, (request, piece) in enumerate(zip(requests, sampled)):
+            name, score = f"{folder}/sample_{index:03d}", piece_score(tokenizer, piece)
             pieces[name] = score
             manifest["files"][name] = {
-                "prompt": prompt_name, "preset": preset_name, **preset, "seed": seed, "sample_index": index,
-                "tokens": len(tokens), "notes": int(score.note_num()),
-                "syntax_error_share": syntax_error_share(tokenizer, tokens), "generation_seconds": round(seconds, 3),
+                "prompt": "BOS" + (f" + composer {composer}" if composer else ""), "composer": composer, "preset": preset_name,
+                **params["presets"][preset_name], "seed": request.seed, "requested_seconds": params["seconds"],
+                **describe(tokenizer, piece, score, piece.tokens), "generation_seconds": round(seconds, 3),
             }
-    log.info("Generated %d pieces, dropped %d", len(pieces), len(manifest["dropped"]))
+    log.info("Generated %d pieces", len(pieces))
     return pieces, manifest
 
 
-def continue_test_pieces(
+def bar_prefix(vocabulary: Vocabulary, ids: list[int], bars: int) -> list[int] | None:
+    """The first ``bars`` bars of a piece's ids (up to the token that opens bar ``bars``), or
+    ``None`` when the piece has no more bars than that."""
+    starts = [i for i, token in enumerate(ids) if vocabulary.base_tokens([token])[:1] == ["Bar_None"]]
+    return ids[: starts[bars]] if len(starts) > bars else None
+
+
+def continue_pieces(
     model: GPT2LMHeadModel,
     test_tokens: dict[str, list[int]],
-    tokenizer: miditok.MusicTokenizer,
-    transformer_tokenizer: miditok.MusicTokenizer,
+    tokenizer: Vocabulary,
+    transformer_tokenizer: Vocabulary,
     pieces: pd.DataFrame,
     params: dict,
 ) -> tuple[dict[str, Score], dict]:
-    """Task 2: for the first ``continuation.num_pieces`` test pieces, prompt with BOS, the
-    composer token (if the model has them) and the piece's first ``prefix_len`` tokens, and
-    generate a continuation. Per piece, ``continuation/<piece>/`` holds ``prefix``,
-    ``continuation``, ``full`` (prefix + continuation) and ``reference`` (the real next tokens,
-    as many as were generated). Pieces no longer than ``prefix_len`` are skipped and listed."""
-    validate_params(params)
-    prompt_length = 1 + len(composer_header(transformer_tokenizer, "")) + params["prefix_len"]
-    if prompt_length >= model.config.n_positions:
-        raise ValueError(
-            f"generation.prefix_len ({params['prefix_len']}) leaves no room to generate: the prompt takes "
-            f"{prompt_length} of the model's {model.config.n_positions} positions"
-        )
-    ids = special_ids(transformer_tokenizer)
+    """Task 2: the first ``continuation.num_pieces`` test pieces with more than ``prefix_bars``
+    bars, prompted with BOS, their composer and their first ``prefix_bars`` bars, continued for
+    ``seconds``. Per piece, ``continuation/<piece>/`` holds ``prefix``, ``continuation``,
+    ``full`` and ``reference`` (the real music after the prefix, cut by the same length rule)."""
+    validate_generation_params(params)
+    settings, vocabulary = params["continuation"], transformer_tokenizer
     composer_of = dict(zip(pieces["piece_id"], pieces["composer"]))
-    chosen, manifest = [], {"files": {}, "dropped": [], "skipped_short_pieces": []}
-    for piece_id, base_ids in list(test_tokens.items()):
-        if len(chosen) == params["continuation"]["num_pieces"]:
+    file_of = dict(zip(pieces["piece_id"], pieces["midi_filename"]))
+    chosen, manifest = [], {"files": {}, "skipped_short_pieces": []}
+    for piece_id, base_ids in test_tokens.items():
+        if len(chosen) == settings["num_pieces"]:
             break
-        model_ids = to_model_ids(base_ids, tokenizer, transformer_tokenizer)
-        if len(model_ids) <= params["prefix_len"]:
+        ids = vocabulary.convert(base_ids, tokenizer)
+        prefix = bar_prefix(vocabulary, ids, settings["prefix_bars"])
+        if prefix is None:
             manifest["skipped_short_pieces"].append(piece_id)
             continue
-        chosen.append((piece_id, model_ids))
+        chosen.append((piece_id, ids, Request(prefix, composer_of.get(piece_id), params["seed"] + len(chosen))))
     if not chosen:
         return {}, manifest
-    preset = params["presets"][params["continuation_preset"]]
-    prompts = [[ids["bos"], *composer_header(transformer_tokenizer, composer_of.get(p, "")), *m[: params["prefix_len"]]] for p, m in chosen]
+    preset_name, length = params["continuation_preset"], Length(seconds=params["seconds"])
     started = time.perf_counter()
-    max_new = params["continuation"]["max_new_tokens"]
-    continuations = sample_tokens(model, prompts, preset, max_new, params["seed"], ids["eos"], ids["pad"])
+    sampled = sample(model, vocabulary, [request for _, _, request in chosen], params["presets"][preset_name], length, params["sampler"])
     seconds = (time.perf_counter() - started) / len(chosen)
     outputs = {}
-    for (piece_id, model_ids), new in zip(chosen, continuations):
-        prefix = model_ids[: params["prefix_len"]]
-        parts = {"prefix": prefix, "continuation": new, "full": prefix + new, "reference": model_ids[len(prefix) : len(prefix) + len(new)]}
+    for (piece_id, ids, request), piece in zip(chosen, sampled):
+        reference = cut_to_length(vocabulary, ids, len(request.prompt), length, params["sampler"]["bar_tolerance_seconds"])
         folder = f"continuation/{piece_id.replace('/', '__')}"
-        for part, tokens in parts.items():
-            score, reason = _decode(transformer_tokenizer, tokens)
-            if reason:
-                manifest["dropped"].append({"file": f"{folder}/{part}", "reason": reason, "tokens": len(tokens)})
-                continue
+        common = {"prompt": f"{file_of.get(piece_id, piece_id)}, bars 0-{settings['prefix_bars']}", "piece_id": piece_id,
+                  "composer": request.composer, "preset": preset_name, **params["presets"][preset_name], "seed": request.seed,
+                  "requested_seconds": params["seconds"]}
+        parts = {"prefix": (piece, "prompt", request.prompt), "continuation": (piece, "new", piece.tokens[piece.prompt_tokens :]),
+                 "full": (piece, "full", piece.tokens), "reference": (reference, "new", reference.tokens[reference.prompt_tokens :])}
+        for part, (source, which, part_tokens) in parts.items():
+            score = piece_score(vocabulary, source, which)
             outputs[f"{folder}/{part}"] = score
-            manifest["files"][f"{folder}/{part}"] = {
-                "prompt": f"test piece {piece_id}, first {len(prefix)} tokens", "preset": params["continuation_preset"], **preset,
-                "seed": params["seed"], "tokens": len(tokens), "notes": int(score.note_num()),
-                "syntax_error_share": syntax_error_share(transformer_tokenizer, tokens),
-                "generation_seconds": round(seconds, 3) if part == "continuation" else 0.0,
-            }
+            manifest["files"][f"{folder}/{part}"] = {**common, **describe(vocabulary, source, score, part_tokens),
+                                                     "generation_seconds": round(seconds, 3) if part == "continuation" else 0.0}
     log.info("Continued %d test pieces", len(chosen))
     return outputs, manifest
 
 
-def merge_generated(
-    unconditioned: dict[str, Score], continued: dict[str, Score], lstm: dict[str, Score],
-    unconditioned_manifest: dict, continued_manifest: dict, lstm_manifest: dict,
-) -> tuple[dict[str, Score], dict]:
-    """Transformer Task 1 and Task 2 and LSTM outputs → one MIDI folder and one manifest."""
-    manifests = (unconditioned_manifest, continued_manifest, lstm_manifest)
-    manifest = {
-        "files": {name: entry for m in manifests for name, entry in m["files"].items()},
-        "dropped": [entry for m in manifests for entry in m["dropped"]],
-        "skipped_short_pieces": continued_manifest["skipped_short_pieces"],
-    }
-    return {**unconditioned, **continued, **lstm}, manifest
-
-
 def generate_lstm_pieces(lstm: dict, notes: pd.DataFrame, params: dict, lstm_params: dict) -> tuple[dict[str, Score], dict]:
-    """The LSTM in the transformer's layout. Task 1: ``num_samples`` pieces
-    (``lstm/<temperature preset>/sample_NNN``) each seeded with the first ``seq_length`` notes of
-    a train piece. Task 2: for the first ``continuation.num_pieces`` test pieces, the first
+    """The LSTM in the transformer's layout, ``seconds`` of music each. Task 1: ``num_samples``
+    pieces (``lstm/sample_NNN``) each seeded with the first ``seq_length`` notes of a train
+    piece. Task 2: for the first ``continuation.num_pieces`` test pieces, the first
     ``seq_length`` notes are the prefix (``lstm_continuation/<piece>/{prefix,continuation,full,reference}``).
     The quality constraints come from ``generation.lstm.constraints``."""
-    validate_params(params)
+    validate_generation_params(params)
     settings, timing_ranges = params["lstm"], lstm_params["timing"]
     model = load_lstm(lstm)
     seq_length = lstm_params["seq_length"]
     generator = torch.Generator().manual_seed(params["seed"])
+    max_notes = int(params["seconds"] * settings["max_notes_per_second"])
     by_piece = {split: [g for _, g in notes[notes["split"] == split].groupby("piece_id", sort=False) if len(g) > seq_length] for split in ("train", "test")}
-    pieces, manifest = {}, {"files": {}, "dropped": []}
+    pieces, manifest = {}, {"files": {}}
 
     def add(name: str, pitch: np.ndarray, timing: np.ndarray, prompt: str) -> None:
         score = notes_to_score(pitch, timing, timing_ranges, settings["velocity"])
         pieces[name] = score
         manifest["files"][name] = {"prompt": prompt, "temperature": settings["temperature"], "seed": params["seed"],
-                                   "notes": int(score.note_num()), **settings["constraints"]}
+                                   "notes": int(score.note_num()), "seconds": round(float(score.to("second").end()), 3),
+                                   **settings["constraints"]}
+
+    def continue_seed(pitch: np.ndarray, timing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return sample_notes(model, pitch, timing, params["seconds"], timing_ranges, settings["temperature"], settings["constraints"],
+                            generator, max_notes)
 
     for index in tqdm(range(params["num_samples"]), desc="LSTM task 1", unit="piece"):
         seed_piece = by_piece["train"][index % len(by_piece["train"])]
-        pitch, timing = note_features(seed_piece.iloc[:seq_length], timing_ranges)
-        new_pitch, new_timing = sample_notes(model, pitch, timing, settings["num_notes"], settings["temperature"], settings["constraints"], generator)
+        new_pitch, new_timing = continue_seed(*note_features(seed_piece.iloc[:seq_length], timing_ranges))
         add(f"lstm/sample_{index:03d}", new_pitch, new_timing, f"first {seq_length} notes of train piece {seed_piece['piece_id'].iloc[0]}")
     for piece in tqdm(by_piece["test"][: params["continuation"]["num_pieces"]], desc="LSTM task 2", unit="piece"):
         pitch, timing = note_features(piece, timing_ranges)
-        new_pitch, new_timing = sample_notes(model, pitch[:seq_length], timing[:seq_length], settings["num_notes"], settings["temperature"], settings["constraints"], generator)
+        new_pitch, new_timing = continue_seed(pitch[:seq_length], timing[:seq_length])
         folder, prompt = f"lstm_continuation/{piece['piece_id'].iloc[0].replace('/', '__')}", f"first {seq_length} notes of the test piece"
-        end = seq_length + len(new_pitch)
         add(f"{folder}/prefix", pitch[:seq_length], timing[:seq_length], prompt)
         add(f"{folder}/continuation", new_pitch, new_timing, prompt)
         add(f"{folder}/full", np.concatenate([pitch[:seq_length], new_pitch]), np.concatenate([timing[:seq_length], new_timing]), prompt)
-        if end > seq_length and len(pitch) > seq_length:
-            add(f"{folder}/reference", pitch[seq_length:end], timing[seq_length:end], prompt)
+        onsets = piece["start"].to_numpy() - piece["start"].to_numpy()[seq_length]
+        real = np.flatnonzero((onsets >= 0) & (onsets < params["seconds"]))
+        if len(real):
+            add(f"{folder}/reference", pitch[real], timing[real], prompt)
     return pieces, manifest
+
+
+def real_token_figures(test_tokens: dict[str, list[int]], tokenizer: Vocabulary, transformer_tokenizer: Vocabulary) -> dict:
+    """The real test split in the model's tokens: its grammar-error share (0 for real music)
+    and notes per token, means over pieces; the yardstick of the generation guard."""
+    figures = []
+    for base_ids in test_tokens.values():
+        ids = transformer_tokenizer.convert(base_ids, tokenizer)
+        figures.append((transformer_tokenizer.grammar_error_share(ids), transformer_tokenizer.decode(ids).note_num() / max(len(ids), 1)))
+    shares, density = zip(*figures) if figures else ((0.0,), (0.0,))
+    return {"pieces": len(figures), "grammar_error_share": float(np.mean(shares)), "notes_per_token": float(np.mean(density))}
+
+
+def merge_generated(
+    unconditioned: dict[str, Score], continued: dict[str, Score], lstm: dict[str, Score],
+    unconditioned_manifest: dict, continued_manifest: dict, lstm_manifest: dict, real_test_figures: dict,
+) -> tuple[dict[str, Score], dict]:
+    """Transformer Task 1 and Task 2 and LSTM outputs → one MIDI folder and one manifest. The
+    manifest's ``sets`` give each transformer set's mean grammar-error share and notes per
+    token, beside ``real_test``'s."""
+    manifests = (unconditioned_manifest, continued_manifest, lstm_manifest)
+    files = {name: entry for m in manifests for name, entry in m["files"].items()}
+    manifest = {
+        "real_test": real_test_figures,
+        "sets": token_figures(files),
+        "files": files,
+        "skipped_short_pieces": continued_manifest["skipped_short_pieces"],
+    }
+    return {**unconditioned, **continued, **lstm}, manifest
 
 
 def render_audio(generated_midi: dict[str, Score], params: dict) -> dict[str, bytes]:

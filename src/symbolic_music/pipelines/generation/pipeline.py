@@ -3,10 +3,11 @@
 from kedro.pipeline import Node, Pipeline
 
 from symbolic_music.pipelines.generation.nodes import (
-    continue_test_pieces,
+    continue_pieces,
     generate_lstm_pieces,
     generate_pieces,
     merge_generated,
+    real_token_figures,
     render_audio,
 )
 
@@ -16,12 +17,15 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(generate_pieces, ["transformer", "transformer_tokenizer", "params:generation"],
                  ["unconditioned_midi", "unconditioned_manifest"], name="generate_pieces_node"),
-            Node(continue_test_pieces, ["transformer", "test_tokens", "tokenizer", "transformer_tokenizer", "pieces", "params:generation"],
-                 ["continuation_midi", "continuation_manifest"], name="continue_test_pieces_node"),
+            Node(continue_pieces, ["transformer", "test_tokens", "tokenizer", "transformer_tokenizer", "pieces", "params:generation"],
+                 ["continuation_midi", "continuation_manifest"], name="continue_pieces_node"),
             Node(generate_lstm_pieces, ["lstm", "notes", "params:generation", "params:lstm_model"],
                  ["lstm_midi", "lstm_manifest"], name="generate_lstm_pieces_node"),
+            Node(real_token_figures, ["test_tokens", "tokenizer", "transformer_tokenizer"], "real_test_token_figures",
+                 name="real_token_figures_node"),
             Node(merge_generated,
-                 ["unconditioned_midi", "continuation_midi", "lstm_midi", "unconditioned_manifest", "continuation_manifest", "lstm_manifest"],
+                 ["unconditioned_midi", "continuation_midi", "lstm_midi", "unconditioned_manifest", "continuation_manifest", "lstm_manifest",
+                  "real_test_token_figures"],
                  ["generated_midi", "generation_manifest"], name="merge_generated_node"),
             Node(render_audio, ["generated_midi", "params:generation"], "generated_audio", name="render_audio_node"),
         ]

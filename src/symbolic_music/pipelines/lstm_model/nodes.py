@@ -8,7 +8,6 @@ import math
 from dataclasses import asdict
 
 import matplotlib.pyplot as plt
-import miditok
 import numpy as np
 import pandas as pd
 import torch
@@ -20,12 +19,13 @@ from symbolic_music.models.lstm import (
     NUM_PITCHES,
     LSTMConfig,
     NoteLSTM,
+    load_lstm,
     lstm_loss,
     note_windows,
 )
 from symbolic_music.music.baselines import NGram, random_piece, rule_based_piece
 from symbolic_music.music.plots import loss_curves
-from symbolic_music.music.tokens import decode_ids, special_ids
+from symbolic_music.music.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def train_lstm(train_windows: dict, validation_windows: dict, params: dict) -> t
             optimizer.step()
             step += 1
             if step % params["logging_steps"] == 0:
-                history["train"].append({"step": step, "epoch": epoch, "loss": float(loss), **parts})
+                history["train"].append({"step": step, "epoch": epoch, "loss": loss.item(), **parts})
         validation_loss = _mean_loss(model, validation_windows, params)
         history["validation"].append({"step": step, "epoch": epoch, "loss": validation_loss})
         log.info("LSTM epoch %d: validation loss %.4f", epoch, validation_loss)
@@ -107,13 +107,6 @@ def train_lstm(train_windows: dict, validation_windows: dict, params: dict) -> t
                 break
     history["best_validation_loss"] = best_loss
     return {"config": asdict(config), "state_dict": best_state}, history
-
-
-def load_lstm(checkpoint: dict) -> NoteLSTM:
-    """Checkpoint dict → an ``NoteLSTM`` in eval mode."""
-    model = NoteLSTM(LSTMConfig(**checkpoint["config"]))
-    model.load_state_dict(checkpoint["state_dict"])
-    return model.eval()
 
 
 @torch.no_grad()
@@ -145,15 +138,13 @@ def plot_lstm_history(history: dict) -> plt.Figure:
 
 
 def fit_ngram_baseline(
-    train_tokens: dict[str, list[int]], test_tokens: dict[str, list[int]], tokenizer: miditok.MusicTokenizer, notes: pd.DataFrame, params: dict
+    train_tokens: dict[str, list[int]], test_tokens: dict[str, list[int]], tokenizer: Vocabulary, notes: pd.DataFrame, params: dict
 ) -> tuple[dict, dict[str, Score]]:
     """Token JSON → an n-gram over the data_engineering tokens (BOS … EOS per piece): its test
     bits per note beside an add-k unigram, and ``num_samples`` sampled pieces (``ngram/sample_NNN``)."""
     settings = params["baselines"]["ngram"]
-    ids = special_ids(tokenizer)
-
     def wrap(tokens: dict[str, list[int]]) -> list[list[int]]:
-        return [[ids["bos"], *piece, ids["eos"]] for piece in tokens.values()]
+        return [[tokenizer.bos_id, *piece, tokenizer.eos_id] for piece in tokens.values()]
 
     num_notes = int((notes["split"] == "test").sum())
     metrics = {}
@@ -166,8 +157,8 @@ def fit_ngram_baseline(
     sampler = NGram(settings["order"], len(tokenizer), settings["add_k"]).fit(wrap(train_tokens))
     pieces = {}
     for index in range(params["baselines"]["num_samples"]):
-        sampled = sampler.sample([ids["bos"]], settings["max_tokens"], ids["eos"], rng)
-        score = decode_ids(tokenizer, sampled)
+        sampled = sampler.sample([tokenizer.bos_id], settings["max_tokens"], tokenizer.eos_id, rng)
+        score = tokenizer.decode(sampled)
         if score.note_num():
             pieces[f"ngram/sample_{index:03d}"] = score
     return metrics, pieces

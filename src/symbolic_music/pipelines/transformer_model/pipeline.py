@@ -8,7 +8,7 @@ from symbolic_music.pipelines.transformer_model.nodes import (
     make_windows,
     plot_loss_curves,
     prepare_transformer_tokenizer,
-    train_transformer,
+    train_transformer_model,
 )
 
 
@@ -23,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                  name="encode_sequences_node"),
             Node(make_windows, ["transformer_train_sequences", "transformer_validation_sequences", "transformer_tokenizer", "params:transformer_model"],
                  ["transformer_train_windows", "transformer_validation_windows", "transformer_window_report"], name="make_windows_node"),
-            Node(train_transformer, ["transformer_train_windows", "transformer_validation_windows", "transformer_tokenizer", "params:transformer_model"],
+            Node(train_transformer_model, ["transformer_train_windows", "transformer_validation_windows", "transformer_tokenizer", "params:transformer_model"],
                  ["transformer", "transformer_history"], name="train_transformer_node"),
             Node(evaluate_transformer,
                  ["transformer", "transformer_train_sequences", "transformer_test_sequences", "transformer_tokenizer", "notes",

@@ -1,0 +1,152 @@
+"""The GPT-2 music model: its settings' checks, construction and training with HF ``Trainer``.
+
+Shared by the transformer_model pipeline and the DDP worker; no Kedro imports. Parameters are
+the ``transformer_model`` group of ``parameters_transformer_model.yml``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from transformers import (
+    EarlyStoppingCallback,
+    GPT2Config,
+    GPT2LMHeadModel,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.trainer_utils import get_last_checkpoint
+
+from symbolic_music.models.windows import PadCollator, WindowDataset
+from symbolic_music.music.vocabulary import Vocabulary
+
+log = logging.getLogger(__name__)
+GPU_ONLY_ARGUMENTS = ("fp16", "bf16", "activation_checkpointing", "dataloader_pin_memory")
+
+
+def header_length(params: dict) -> int:
+    """Control tokens after BOS in every window: 1 with composer tokens, else 0."""
+    return int(params["composer_tokens"]["enabled"])
+
+
+def validate_params(params: dict) -> None:
+    """Raise ``ValueError`` naming the parameter when the settings cannot work, before any
+    tokenizer training or model training starts."""
+    max_length, stride, prefix = params["max_length"], params["stride"], params["prefix_len"]
+    chunk = max_length - 1 - header_length(params)
+    if chunk < 1:
+        raise ValueError(f"transformer_model.max_length is too small ({max_length}) for BOS and control tokens")
+    if not 1 <= stride <= chunk:
+        raise ValueError(f"transformer_model.stride must be in [1, {chunk}] (max_length - 1 - control tokens), got {stride}")
+    if not 0 <= prefix < max_length:
+        raise ValueError(f"transformer_model.prefix_len must be in [0, max_length), got {prefix} (max_length={max_length})")
+    if params["model"]["n_positions"] < max_length:
+        raise ValueError("transformer_model.model.n_positions must be at least transformer_model.max_length")
+    if params["num_processes"] < 1:
+        raise ValueError(f"transformer_model.num_processes must be at least 1, got {params['num_processes']}")
+    if params["composer_tokens"]["enabled"] and params["composer_tokens"]["top_k"] < 1:
+        raise ValueError("transformer_model.composer_tokens.top_k must be at least 1")
+
+
+def build_model(vocabulary: Vocabulary, params: dict) -> GPT2LMHeadModel:
+    """A fresh GPT-2 sized by ``params['model']``; its vocabulary and special ids are the vocabulary's."""
+    config = GPT2Config(
+        vocab_size=len(vocabulary),
+        bos_token_id=vocabulary.bos_id,
+        eos_token_id=vocabulary.eos_id,
+        pad_token_id=vocabulary.pad_id,
+        **params["model"],
+    )
+    return GPT2LMHeadModel(config)
+
+
+def training_arguments(params: dict) -> TrainingArguments:
+    """``TrainingArguments`` straight from ``params['training']``; fp16/bf16, activation
+    (gradient) checkpointing and pinned memory are switched off when no GPU is present."""
+    settings = dict(params["training"])
+    if not torch.cuda.is_available():
+        for name in GPU_ONLY_ARGUMENTS:
+            if settings.pop(name, False):
+                log.info("No GPU: ignoring training.%s", name)
+        settings["dataloader_pin_memory"] = False
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun: one DDP process
+        settings.setdefault("ddp_backend", "nccl" if torch.cuda.is_available() else "gloo")
+    return TrainingArguments(
+        output_dir=params["trainer_dir"],
+        seed=params["seed"],
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        load_best_model_at_end=True,
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
+        report_to=[],
+        remove_unused_columns=False,
+        **settings,
+    )
+
+
+def train_transformer(
+    train_windows: list[list[int]],
+    validation_windows: list[list[int]],
+    vocabulary: Vocabulary,
+    params: dict,
+    extra_callbacks: list | None = None,
+) -> tuple[GPT2LMHeadModel, dict]:
+    """Windows → (best GPT-2 on validation loss, training history).
+
+    Trainer checkpoints go to ``params['trainer_dir']``; with ``resume: true`` training resumes
+    from the latest one there. History: per-step train loss and per-epoch validation loss.
+    ``extra_callbacks`` (not wired in the pipeline) lets callers add ``TrainerCallback``s.
+    """
+    validate_params(params)
+    if params["num_processes"] > 1:
+        return _train_distributed(train_windows, validation_windows, vocabulary, params)
+    set_seed(params["seed"])
+    model = build_model(vocabulary, params)
+    log.info("GPT-2 with %.2fM parameters", model.num_parameters() / 1e6)
+    trainer = Trainer(
+        model=model,
+        args=training_arguments(params),
+        train_dataset=WindowDataset(train_windows),
+        eval_dataset=WindowDataset(validation_windows),
+        data_collator=PadCollator(vocabulary.pad_id, params["prefix_len"]),
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=params["early_stopping_patience"]), *(extra_callbacks or [])],
+    )
+    checkpoint = get_last_checkpoint(params["trainer_dir"]) if params["resume"] else None
+    if params["resume"]:
+        log.info("Resuming from %s", checkpoint or "scratch (no checkpoint found)")
+    trainer.train(resume_from_checkpoint=checkpoint)
+    logs = trainer.state.log_history
+    history = {
+        "train": [{"step": e["step"], "epoch": e["epoch"], "loss": e["loss"]} for e in logs if "loss" in e],
+        "validation": [{"step": e["step"], "epoch": e["epoch"], "loss": e["eval_loss"]} for e in logs if "eval_loss" in e],
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "num_parameters": int(model.num_parameters()),
+    }
+    return trainer.model.cpu(), history
+
+
+def _train_distributed(train_windows, validation_windows, vocabulary, params) -> tuple[GPT2LMHeadModel, dict]:
+    """Run ``train_transformer`` in ``num_processes`` DDP processes via torchrun
+    (``models/ddp_worker.py``) and read back rank 0's model and history. ``launcher_args``
+    replace ``--standalone`` for multi-node runs (e.g. ``--nnodes``, ``--rdzv_endpoint``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        inputs = {"train_windows": train_windows, "validation_windows": validation_windows, "vocabulary": vocabulary, "params": params}
+        (workdir / "inputs.pkl").write_bytes(pickle.dumps(inputs))
+        launcher = params["launcher_args"] or ["--standalone"]
+        command = [sys.executable, "-m", "torch.distributed.run", *launcher, f"--nproc_per_node={params['num_processes']}",
+                   "-m", "symbolic_music.models.ddp_worker", str(workdir)]
+        log.info("Launching %d DDP processes: %s", params["num_processes"], " ".join(command))
+        subprocess.run(command, check=True)
+        model = GPT2LMHeadModel.from_pretrained(str(workdir / "model"), local_files_only=True)
+        return model, json.loads((workdir / "history.json").read_text())
