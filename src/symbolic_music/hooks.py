@@ -10,6 +10,7 @@ def validate_all_parameters(params: dict) -> None:
     from symbolic_music.pipelines.generation.nodes import (
         validate_params as validate_generation,
     )
+    from symbolic_music.pipelines.lstm_model.nodes import validate_ngram_params
     from symbolic_music.pipelines.transformer_model.nodes import (
         validate_params as validate_transformer,
     )
@@ -18,6 +19,7 @@ def validate_all_parameters(params: dict) -> None:
     validate_generation(params["generation"])
     if params["lstm_model"]["seq_length"] < 1:
         raise ValueError(f"lstm_model.seq_length must be positive, got {params['lstm_model']['seq_length']}")
+    validate_ngram_params(params["lstm_model"]["baselines"]["ngram"])
 
 
 class ValidateParameters:
