@@ -1,6 +1,8 @@
-"""lstm_model: windows, timing normalisation, the coherence gradient, training and metrics."""
+"""lstm_model: windows, timing normalisation, the coherence gradient, training, metrics and baselines."""
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ from symbolic_music.models.lstm import (
 from symbolic_music.pipelines import lstm_model
 from symbolic_music.pipelines.lstm_model.nodes import (
     evaluate_lstm,
+    fit_ngram_baseline,
     make_note_windows,
     plot_lstm_history,
     train_lstm,
@@ -114,7 +117,7 @@ def test_plot_lstm_history(lstm_run):
 
 def test_lstm_pipeline_runs(engineered, params):
     catalog = DataCatalog({"params:lstm_model": MemoryDataset(params["lstm_model"])})
-    inputs = {k: engineered[k] for k in ("notes", "train_tokens", "test_tokens", "tokenizer")}
+    inputs = {k: engineered[k] for k in ("notes", "train_tokens", "validation_tokens", "test_tokens", "tokenizer")}
     out = run_pipeline(lstm_model.create_pipeline(), catalog, inputs)
     assert set(out["lstm"]) == {"config", "state_dict"}
     assert "lstm" in out["lstm_metrics"]
@@ -124,25 +127,24 @@ def test_lstm_pipeline_runs(engineered, params):
     assert out["ngram_metrics"]["ngram"]["bits_per_note"] > 0
 
 
-def test_ngram_beats_unigram_on_repetitive_music():
-    from symbolic_music.music.baselines import NGram
-
-    train = [[0, 5, 6, 7, 8] * 20 + [1]] * 3
-    test = [[0, 5, 6, 7, 8] * 10 + [1]]
-    four = NGram(4, 10, 0.01).fit(train)
-    one = NGram(1, 10, 0.01).fit(train)
-    assert four.nll(test)[0] < one.nll(test)[0] / 10
-    assert four.nll(test)[1] == one.nll(test)[1] == len(test[0]) - 1
-    rng = np.random.default_rng(0)
-    assert four.sample([0, 5, 6], 8, stop=1, rng=rng) == [7, 8, 0, 5, 6, 7, 8, 0]
+def test_ngram_baseline_reports_tuned_ngram_and_unigram(engineered, params):
+    inputs = [engineered[k] for k in ("train_tokens", "validation_tokens", "test_tokens", "tokenizer", "notes")]
+    metrics, pieces = fit_ngram_baseline(*inputs, params["lstm_model"])
+    settings = params["lstm_model"]["baselines"]["ngram"]
+    assert metrics["ngram"]["order"] == settings["order"] and metrics["unigram"]["order"] == 1
+    assert len(metrics["ngram"]["discounts"]) == settings["order"] and len(metrics["unigram"]["discounts"]) == 1
+    assert metrics["ngram"]["validation_bits_per_note"] < metrics["unigram"]["validation_bits_per_note"]
+    assert metrics["ngram"]["notes"] == int((engineered["notes"]["split"] == "test").sum())
+    assert pieces and all(name.startswith("ngram/sample_") for name in pieces)
 
 
-def test_ngram_probabilities_sum_to_one():
-    from symbolic_music.music.baselines import NGram
-
-    model = NGram(3, 6, 0.5).fit([[0, 1, 2, 3, 2, 1, 5]])
-    for history in ([], [1], [1, 2], [4, 4]):
-        assert sum(np.exp(model.log_prob(history, t)) for t in range(6)) == pytest.approx(1.0)
+@pytest.mark.parametrize(("key", "value"), [("order", 0), ("min_discount", 1.0), ("tolerance", 0.0), ("sweeps", -1)])
+def test_ngram_baseline_rejects_bad_settings(engineered, params, key, value):
+    lstm = copy.deepcopy(params["lstm_model"])
+    lstm["baselines"]["ngram"][key] = value
+    inputs = [engineered[k] for k in ("train_tokens", "validation_tokens", "test_tokens", "tokenizer", "notes")]
+    with pytest.raises(ValueError, match=f"lstm_model.baselines.ngram.{key}"):
+        fit_ngram_baseline(*inputs, lstm)
 
 
 def test_rule_based_stays_in_its_scale(params):

@@ -23,7 +23,8 @@ from symbolic_music.models.lstm import (
     lstm_loss,
     note_windows,
 )
-from symbolic_music.music.baselines import NGram, random_piece, rule_based_piece
+from symbolic_music.music.baselines import random_piece, rule_based_piece
+from symbolic_music.music.ngram import KneserNey, validate_ngram_settings
 from symbolic_music.music.plots import loss_curves
 from symbolic_music.music.vocabulary import Vocabulary
 
@@ -138,26 +139,40 @@ def plot_lstm_history(history: dict) -> plt.Figure:
 
 
 def fit_ngram_baseline(
-    train_tokens: dict[str, list[int]], test_tokens: dict[str, list[int]], tokenizer: Vocabulary, notes: pd.DataFrame, params: dict
+    train_tokens: dict[str, list[int]],
+    validation_tokens: dict[str, list[int]],
+    test_tokens: dict[str, list[int]],
+    tokenizer: Vocabulary,
+    notes: pd.DataFrame,
+    params: dict,
 ) -> tuple[dict, dict[str, Score]]:
-    """Token JSON → an n-gram over the data_engineering tokens (BOS … EOS per piece): its test
-    bits per note beside an add-k unigram, and ``num_samples`` sampled pieces (``ngram/sample_NNN``)."""
+    """Token JSON → a Kneser–Ney n-gram over the data_engineering tokens (BOS … EOS per piece),
+    counted on train with its discounts tuned on validation; its validation and test bits per note
+    beside the same model at order 1 (a discounted unigram, tuned the same way: the floor the
+    n-gram must beat), the chosen discounts, and ``num_samples`` sampled pieces (``ngram/sample_NNN``)."""
     settings = params["baselines"]["ngram"]
+    validate_ngram_settings(settings)
+
     def wrap(tokens: dict[str, list[int]]) -> list[list[int]]:
         return [[tokenizer.bos_id, *piece, tokenizer.eos_id] for piece in tokens.values()]
 
-    num_notes = int((notes["split"] == "test").sum())
-    metrics = {}
+    train, validation, test = wrap(train_tokens), wrap(validation_tokens), wrap(test_tokens)
+    num_notes = {split: int((notes["split"] == split).sum()) for split in ("validation", "test")}
+    metrics, models = {}, {}
     for name, order in (("ngram", settings["order"]), ("unigram", 1)):
-        model = NGram(order, len(tokenizer), settings["add_k"]).fit(wrap(train_tokens))
-        metrics[name] = {"order": order, **summarize_nll(*model.nll(wrap(test_tokens)), num_notes)}
-    metrics["add_k"] = settings["add_k"]
+        model = KneserNey(order, len(tokenizer), settings["min_discount"]).fit(train)
+        models[name] = model.tune(validation, settings["tolerance"], settings["sweeps"])
+        metrics[name] = {
+            "order": order,
+            "discounts": model.discounts.tolist(),  # per order, lowest first: (D1, D2, D3+)
+            "validation_bits_per_note": summarize_nll(*model.nll(validation), num_notes["validation"])["bits_per_note"],
+            **summarize_nll(*model.nll(test), num_notes["test"]),
+        }
     log.info("Test bits/note: %d-gram %.3f, unigram %.3f", settings["order"], metrics["ngram"]["bits_per_note"], metrics["unigram"]["bits_per_note"])
     rng = np.random.default_rng(params["seed"])
-    sampler = NGram(settings["order"], len(tokenizer), settings["add_k"]).fit(wrap(train_tokens))
     pieces = {}
     for index in range(params["baselines"]["num_samples"]):
-        sampled = sampler.sample([tokenizer.bos_id], settings["max_tokens"], tokenizer.eos_id, rng)
+        sampled = models["ngram"].sample([tokenizer.bos_id], settings["max_tokens"], tokenizer.eos_id, rng)
         score = tokenizer.decode(sampled)
         if score.note_num():
             pieces[f"ngram/sample_{index:03d}"] = score

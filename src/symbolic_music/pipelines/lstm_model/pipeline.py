@@ -23,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(evaluate_lstm, ["lstm", "lstm_train_windows", "lstm_test_windows", "params:lstm_model"],
                  "lstm_metrics", name="evaluate_lstm_node"),
             Node(plot_lstm_history, "lstm_history", "lstm_loss_plot", name="lstm_loss_plot_node"),
-            Node(fit_ngram_baseline, ["train_tokens", "test_tokens", "tokenizer", "notes", "params:lstm_model"],
+            Node(fit_ngram_baseline, ["train_tokens", "validation_tokens", "test_tokens", "tokenizer", "notes", "params:lstm_model"],
                  ["ngram_metrics", "ngram_midi"], name="ngram_baseline_node"),
             Node(simple_baselines, ["notes", "params:lstm_model"], "simple_baseline_midi", name="simple_baselines_node"),
             Node(merge_baselines, ["ngram_midi", "simple_baseline_midi"], "baseline_midi", name="merge_baselines_node"),
