@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import shutil
 from collections import Counter
 from dataclasses import asdict
 
@@ -90,6 +89,8 @@ def test_generation_pipeline_writes_pieces_with_notes_and_manifest(model, lstm_c
             assert 0 <= manifest["files"][name]["syntax_error_share"] <= 1
         if name.startswith("unconditioned/"):
             assert name.split("/")[1] in params["generation"]["presets"]
+    assert set(out["generated_audio"]) == set(out["generated_midi"])  # audio is on by default
+    assert all(ogg[:4] == b"OggS" for ogg in out["generated_audio"].values())
 
 
 def test_generate_pieces_rejects_bad_preset_before_sampling(params, engineered):
@@ -162,29 +163,33 @@ def test_prefix_len_longer_than_the_context_is_named(model, engineered, params):
 
 
 def test_audio_off_renders_nothing(params):
-    assert render_audio({"a/b": None}, params["generation"]) == {}
-
-
-def test_audio_without_fluidsynth_names_the_fix(params, monkeypatch):
-    import symbolic_music.music.audio as audio
-
-    monkeypatch.setattr(audio.shutil, "which", lambda name: None)
-    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": True}}
-    with pytest.raises(FileNotFoundError, match="apt-get install fluidsynth"):
-        render_audio({}, settings)
+    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": False}}
+    assert render_audio({"a/b": None}, settings) == {}
 
 
 def test_audio_with_a_missing_soundfont_names_the_parameter(params, tmp_path):
-    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": True, "soundfont": str(tmp_path / "no.sf2")}}
+    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "soundfont": str(tmp_path / "no.sf2")}}
     with pytest.raises(FileNotFoundError, match="generation.audio.soundfont"):
         render_audio({}, settings)
+    with pytest.raises(FileNotFoundError, match="generation.audio.soundfont"):
+        validate_params(settings)
 
 
-@pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="the fluidsynth program is not installed (apt-get install fluidsynth)")
-def test_audio_renders_a_wav_per_file(params):
+@pytest.mark.parametrize("key, value", [("format", "mp4"), ("loudness_dbfs", 0.0), ("sample_rate", 0), ("tail_seconds", -1.0)])
+def test_bad_audio_settings_are_named(params, key, value):
+    settings = {**params["generation"], "audio": {**params["generation"]["audio"], key: value}}
+    with pytest.raises(ValueError, match=f"generation.audio.{key}"):
+        validate_params(settings)
+
+
+def test_audio_renders_an_ogg_per_file(params):
+    from symbolic_music.music.audio import audio_duration, loudness_dbfs
     from tests.conftest import make_score
 
-    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": True}}
-    audio = render_audio({"unconditioned/balanced/sample_000": make_score(0, num_notes=8)}, settings)
-    wav = audio["unconditioned/balanced/sample_000"]
-    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE" and len(wav) > 10_000
+    settings = params["generation"]["audio"]
+    score = make_score(0, num_notes=8)
+    audio = render_audio({"unconditioned/balanced/sample_000": score}, params["generation"])
+    ogg = audio["unconditioned/balanced/sample_000"]
+    assert ogg[:4] == b"OggS"
+    assert audio_duration(ogg) == pytest.approx(score.to("second").end() + settings["tail_seconds"], abs=0.01)
+    assert abs(loudness_dbfs(ogg) - settings["loudness_dbfs"]) <= 1.0

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
 from symbolic_music.models.lstm import note_features, notes_to_score, sample_notes
-from symbolic_music.music.audio import find_soundfont, fluidsynth_program, render_wav
+from symbolic_music.music.audio import FORMATS, encode_audio, find_soundfont, normalize_loudness, render
 from symbolic_music.music.tokens import (
     composer_header,
     decode_ids,
@@ -29,7 +29,8 @@ SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p")
 
 
 def validate_params(params: dict) -> None:
-    """Raise ``ValueError`` naming the parameter for a bad preset or generation setting."""
+    """Raise ``ValueError`` naming the parameter for a bad preset or generation setting
+    (``FileNotFoundError`` for a missing SoundFont while audio is on)."""
     for name, preset in params["presets"].items():
         unknown = set(preset) - set(SAMPLING_KEYS)
         if unknown:
@@ -54,6 +55,17 @@ def validate_params(params: dict) -> None:
     for key in ("composer_preset", "continuation_preset"):
         if params[key] not in params["presets"]:
             raise ValueError(f"generation.{key} {params[key]!r} is not one of generation.presets {list(params['presets'])}")
+    audio = params["audio"]
+    if audio["enabled"]:
+        find_soundfont(audio["soundfont"])
+        if audio["format"] not in FORMATS:
+            raise ValueError(f"generation.audio.format must be one of {sorted(FORMATS)}, got {audio['format']!r}")
+        if audio["loudness_dbfs"] >= audio["peak_dbfs"]:
+            raise ValueError(f"generation.audio.loudness_dbfs ({audio['loudness_dbfs']}) must be below generation.audio.peak_dbfs ({audio['peak_dbfs']})")
+        if audio["sample_rate"] < 1:
+            raise ValueError(f"generation.audio.sample_rate must be at least 1 Hz, got {audio['sample_rate']}")
+        if audio["tail_seconds"] < 0:
+            raise ValueError(f"generation.audio.tail_seconds must be >= 0, got {audio['tail_seconds']}")
 
 
 @torch.no_grad()
@@ -245,12 +257,18 @@ def generate_lstm_pieces(lstm: dict, notes: pd.DataFrame, params: dict, lstm_par
 
 
 def render_audio(generated_midi: dict[str, Score], params: dict) -> dict[str, bytes]:
-    """Generated MIDI → ``{name: WAV bytes}`` rendered with FluidSynth and a General MIDI
-    SoundFont (see ``music.audio``), when ``generation.audio.enabled``; otherwise ``{}`` and a
-    log line saying how to switch it on. A missing program or SoundFont is an error naming the fix."""
+    """Generated MIDI → ``{name: encoded audio bytes}`` (``generation.audio``): rendered with a
+    SoundFont, brought to one loudness and encoded (OGG Vorbis by default); see ``music.audio``.
+    ``{}`` and a log line when ``generation.audio.enabled`` is false. A missing SoundFont is an
+    error naming ``generation.audio.soundfont``, raised before any rendering."""
     settings = params["audio"]
     if not settings["enabled"]:
-        log.info("Audio rendering is off (generation.audio.enabled: false); it needs fluidsynth and the audio extra")
+        log.info("Audio rendering is off (generation.audio.enabled: false)")
         return {}
-    soundfont, _ = find_soundfont(settings["soundfont"]), fluidsynth_program()
-    return {name: render_wav(score, soundfont, settings["sample_rate"]) for name, score in tqdm(generated_midi.items(), desc="render audio", unit="file")}
+    soundfont = find_soundfont(settings["soundfont"])
+    audio = {}
+    for name, score in tqdm(generated_midi.items(), desc="render audio", unit="file"):
+        samples = render(score, soundfont, settings["sample_rate"], settings["tail_seconds"])
+        samples = normalize_loudness(samples, settings["loudness_dbfs"], settings["peak_dbfs"])
+        audio[name] = encode_audio(samples, settings["sample_rate"], settings["format"])
+    return audio
