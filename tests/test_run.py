@@ -94,7 +94,8 @@ def test_default_run_on_a_small_music21_corpus_then_reruns_keep_versions(tmp_pat
         "08_reporting/evaluation_metrics.json",
     ]:
         assert (data / path).exists(), path
-    assert any((data / "07_model_output/generated_midi").rglob("*.mid"))
+    midi = list((data / "07_model_output/generated_midi").rglob("*.mid"))
+    assert midi and len(list((data / "07_model_output/generated_audio").rglob("*.ogg"))) == len(midi)  # audio is on by default
 
     _execute_notebook(project)
 

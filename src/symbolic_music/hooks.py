@@ -9,10 +9,12 @@ def validate_all_parameters(params: dict) -> None:
     """Raise ``ValueError`` naming the first bad parameter of any pipeline."""
     from symbolic_music.models.transformer import validate_params as validate_transformer
     from symbolic_music.models.sampler import validate_generation_params
+    from symbolic_music.music.audio import validate_audio_settings
     from symbolic_music.music.ngram import validate_ngram_settings
 
     validate_transformer(params["transformer_model"])
     validate_generation_params(params["generation"])
+    validate_audio_settings(params["generation"]["audio"])
     if params["lstm_model"]["seq_length"] < 1:
         raise ValueError(f"lstm_model.seq_length must be positive, got {params['lstm_model']['seq_length']}")
     validate_ngram_settings(params["lstm_model"]["baselines"]["ngram"])

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from kedro.io.core import DatasetError, Version
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from symbolic_music.datasets import (
+    AudioFolderDataset,
     HFCheckpointDataset,
     MidiDataset,
     MidiFolderDataset,
     Music21CorpusDataset,
     TorchCheckpointDataset,
 )
+from symbolic_music.music.audio import audio_duration, encode_audio
 from tests.conftest import make_score
 
 
@@ -61,6 +64,18 @@ def test_midi_folder_dataset_round_trip_nested_names(tmp_path):
     import base64
 
     assert base64.b64decode(dataset.preview()).startswith(b"\x89PNG")
+
+
+def test_audio_folder_dataset_round_trips_ogg_and_wav_by_their_bytes(tmp_path):
+    tone = (0.1 * np.sin(np.linspace(0, 880 * np.pi, 24000))[:, None].repeat(2, axis=1)).astype(np.float32)
+    clips = {"unconditioned/balanced/sample_000": encode_audio(tone, 48000, "ogg"), "older/piece": encode_audio(tone, 48000, "wav")}
+    AudioFolderDataset(str(tmp_path / "audio")).save(clips)
+    saved = sorted(str(p.relative_to(tmp_path / "audio")) for p in (tmp_path / "audio").rglob("*") if p.is_file())
+    assert saved == ["older/piece.wav", "unconditioned/balanced/sample_000.ogg"]
+    loaded = AudioFolderDataset(str(tmp_path / "audio")).load()
+    assert loaded == clips and audio_duration(loaded["unconditioned/balanced/sample_000"]) == pytest.approx(0.5)
+    with pytest.raises(DatasetError, match="'bad' is not OGG, FLAC or WAV"):
+        AudioFolderDataset(str(tmp_path / "other")).save({"bad": b"ID3 an mp3"})
 
 
 def test_save_is_atomic_when_writing_fails(tmp_path):

@@ -1,4 +1,5 @@
-"""MIDI datasets: one symusic ``Score``, or a folder of them keyed by relative name."""
+"""MIDI datasets: one symusic ``Score``, or a folder of them keyed by relative name; and a
+folder of the audio rendered from them."""
 
 from __future__ import annotations
 
@@ -59,17 +60,27 @@ class MidiFolderDataset(ArtifactDataset):
         return ImagePreview(base64.b64encode(piano_roll_png(pieces[min(pieces)])).decode() if pieces else "")
 
 
+AUDIO_SUFFIXES = {b"OggS": ".ogg", b"fLaC": ".flac", b"RIFF": ".wav"}  # a file's first 4 bytes → its suffix
+
 
 class AudioFolderDataset(ArtifactDataset):
-    """A folder of WAV files as ``{name: bytes}``; ``name`` may contain ``/``. Saved as
-    ``<name>.wav``; an empty dict writes an empty folder."""
+    """A folder of encoded audio files as ``{name: bytes}``; ``name`` may contain ``/``.
+
+    Each entry is saved as ``<name>.ogg``, ``<name>.flac`` or ``<name>.wav``, the suffix read
+    from the bytes themselves (OGG Vorbis, FLAC or WAV; anything else is a ``ValueError`` naming
+    the entry). Loading reads back all three suffixes. An empty dict writes an empty folder.
+    """
 
     def _read(self, path: Path) -> dict[str, bytes]:
-        return {str(p.relative_to(path).with_suffix("")): p.read_bytes() for p in sorted(path.rglob("*.wav"))}
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES.values())
+        return {str(p.relative_to(path).with_suffix("")): p.read_bytes() for p in files}
 
     def _write(self, data: dict[str, bytes], path: Path) -> None:
         path.mkdir(parents=True)
         for name, audio in data.items():
-            target = path / f"{name}.wav"
+            suffix = AUDIO_SUFFIXES.get(audio[:4])
+            if suffix is None:
+                raise ValueError(f"AudioFolderDataset: '{name}' is not OGG, FLAC or WAV (starts with {audio[:4]!r})")
+            target = path / f"{name}{suffix}"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(audio)

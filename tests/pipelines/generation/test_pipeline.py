@@ -15,7 +15,8 @@ from kedro.io import DataCatalog, MemoryDataset
 from symbolic_music.models.lstm import LSTMConfig, NoteLSTM
 from symbolic_music.models.sampler import Length, Request, sample, validate_generation_params
 from symbolic_music.pipelines import generation
-from symbolic_music.pipelines.generation.nodes import continue_pieces, generate_pieces
+from symbolic_music.music.audio import validate_audio_settings
+from symbolic_music.pipelines.generation.nodes import continue_pieces, generate_pieces, render_audio
 from tests.conftest import run_pipeline
 
 
@@ -74,6 +75,8 @@ def test_generation_pipeline_writes_pieces_with_notes_and_manifest(small_model, 
     for name, entry in manifest["files"].items():
         if name.endswith(("/prefix", "/reference")) and not name.startswith("lstm"):
             assert entry["grammar_error_share"] == 0.0, name  # real music
+    assert set(out["generated_audio"]) == set(out["generated_midi"])  # audio is on by default
+    assert all(ogg[:4] == b"OggS" for ogg in out["generated_audio"].values())
 
 
 def test_a_60_second_request_gives_60_seconds_to_a_bar_more_and_stays_music(small_model, g):
@@ -139,3 +142,36 @@ def test_pieces_shorter_than_the_prefix_are_skipped_and_listed(small_model, engi
     out, manifest = continue_pieces(small_model["transformer"], engineered["test_tokens"], engineered["tokenizer"],
                                     small_model["transformer_tokenizer"], engineered["pieces"], settings)
     assert out == {} and sorted(manifest["skipped_short_pieces"]) == sorted(engineered["test_tokens"])
+
+
+def test_audio_off_renders_nothing(params):
+    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "enabled": False}}
+    assert render_audio({"a/b": None}, settings) == {}
+
+
+def test_audio_with_a_missing_soundfont_names_the_parameter(params, tmp_path):
+    settings = {**params["generation"], "audio": {**params["generation"]["audio"], "soundfont": str(tmp_path / "no.sf2")}}
+    with pytest.raises(FileNotFoundError, match="generation.audio.soundfont"):
+        render_audio({}, settings)
+    with pytest.raises(FileNotFoundError, match="generation.audio.soundfont"):
+        validate_audio_settings(settings["audio"])
+
+
+@pytest.mark.parametrize("key, value", [("format", "mp4"), ("loudness_dbfs", 0.0), ("sample_rate", 0), ("tail_seconds", -1.0)])
+def test_bad_audio_settings_are_named(params, key, value):
+    settings = {**params["generation"], "audio": {**params["generation"]["audio"], key: value}}
+    with pytest.raises(ValueError, match=f"generation.audio.{key}"):
+        validate_audio_settings(settings["audio"])
+
+
+def test_audio_renders_an_ogg_per_file(params):
+    from symbolic_music.music.audio import audio_duration, loudness_dbfs
+    from tests.conftest import make_score
+
+    settings = params["generation"]["audio"]
+    score = make_score(0, num_notes=8)
+    audio = render_audio({"unconditioned/balanced/sample_000": score}, params["generation"])
+    ogg = audio["unconditioned/balanced/sample_000"]
+    assert ogg[:4] == b"OggS"
+    assert audio_duration(ogg) == pytest.approx(score.to("second").end() + settings["tail_seconds"], abs=0.01)
+    assert abs(loudness_dbfs(ogg) - settings["loudness_dbfs"]) <= 1.0

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
 from symbolic_music.models.lstm import load_lstm, note_features, notes_to_score, sample_notes
-from symbolic_music.music.audio import find_soundfont, fluidsynth_program, render_wav
+from symbolic_music.music.audio import encode_audio, find_soundfont, normalize_loudness, render, validate_audio_settings
 from symbolic_music.models.sampler import (
     Length,
     Piece,
@@ -205,12 +205,19 @@ def merge_generated(
 
 
 def render_audio(generated_midi: dict[str, Score], params: dict) -> dict[str, bytes]:
-    """Generated MIDI → ``{name: WAV bytes}`` rendered with FluidSynth and a General MIDI
-    SoundFont (see ``music.audio``), when ``generation.audio.enabled``; otherwise ``{}`` and a
-    log line saying how to switch it on. A missing program or SoundFont is an error naming the fix."""
+    """Generated MIDI → ``{name: encoded audio bytes}`` (``generation.audio``): rendered with a
+    SoundFont, brought to one loudness and encoded (OGG Vorbis by default); see ``music.audio``.
+    ``{}`` and a log line when ``generation.audio.enabled`` is false. A missing SoundFont is an
+    error naming ``generation.audio.soundfont``, raised before any rendering."""
     settings = params["audio"]
     if not settings["enabled"]:
-        log.info("Audio rendering is off (generation.audio.enabled: false); it needs fluidsynth and the audio extra")
+        log.info("Audio rendering is off (generation.audio.enabled: false)")
         return {}
-    soundfont, _ = find_soundfont(settings["soundfont"]), fluidsynth_program()
-    return {name: render_wav(score, soundfont, settings["sample_rate"]) for name, score in tqdm(generated_midi.items(), desc="render audio", unit="file")}
+    validate_audio_settings(settings)
+    soundfont = find_soundfont(settings["soundfont"])
+    audio = {}
+    for name, score in tqdm(generated_midi.items(), desc="render audio", unit="file"):
+        samples = render(score, soundfont, settings["sample_rate"], settings["tail_seconds"])
+        samples = normalize_loudness(samples, settings["loudness_dbfs"], settings["peak_dbfs"])
+        audio[name] = encode_audio(samples, settings["sample_rate"], settings["format"])
+    return audio
