@@ -121,12 +121,16 @@ def params(base_params, tmp_path_factory) -> dict:
     """conf/base parameters shrunk so every pipeline finishes in seconds."""
     p = copy.deepcopy(base_params)
     p["transformer_model"].update(max_length=64, stride=48, trainer_dir=str(tmp_path_factory.mktemp("trainer")))
+    p["transformer_model"]["augmentation"]["enabled"] = False  # tests that need it switch it on
     p["transformer_model"]["model"].update(n_positions=64, n_layer=1, n_embd=32, n_head=2)
     p["transformer_model"]["training"].update(num_train_epochs=2, per_device_train_batch_size=8, logging_steps=2, warmup_steps=2)
     p["lstm_model"].update(seq_length=8, epochs=2, batch_size=16, logging_steps=2)
     p["lstm_model"]["model"].update(embedding_dim=8, hidden_size=16)
-    p["generation"].update(num_samples=2, max_new_tokens=40, prefix_len=30)
-    p["generation"]["continuation"].update(max_new_tokens=20)
+    p["generation"].update(num_samples=2, seconds=6.0)
+    p["generation"]["continuation"].update(num_pieces=2, prefix_bars=2)
+    p["lstm_model"]["baselines"].update(num_samples=3, seconds=6.0)
+    p["evaluation"].update(min_excerpts=2, min_pieces=3, excerpt_seconds=4.0, robustness_excerpt_seconds=2.0)
+    p["evaluation"]["bootstrap"]["resamples"] = 100
     return p
 
 

@@ -9,7 +9,7 @@ import torch
 
 from symbolic_music.models.sampler import Length, Request, cut_to_length, piece_score, sample, validate_preset
 from symbolic_music.models.transformer import build_model
-from symbolic_music.pipelines.generation.nodes import bar_prefix
+from symbolic_music.music.timeline import bar_starts, bars_from
 
 SETTINGS = {"context_kept": 0.5, "bar_tolerance_seconds": 4.0, "max_tokens_per_second": 100, "batch_size": 8}
 BALANCED = {"temperature": 1.0, "top_k": 50, "top_p": 0.95}
@@ -25,6 +25,13 @@ def vocabulary(engineered):
 def model(vocabulary, params):
     torch.manual_seed(0)
     return build_model(vocabulary, params["transformer_model"]).eval()  # untrained: any token may come
+
+
+def bar_prefix(vocabulary, ids: list[int], bars: int) -> list[int] | None:
+    """The ids of a piece's first ``bars`` bars; ``None`` if it has no more bars than that."""
+    strings = vocabulary.base_tokens(ids)
+    starts = bar_starts(strings, vocabulary.timeline())
+    return vocabulary.from_base_tokens(bars_from(strings, starts, 0, bars)) if len(starts) > bars else None
 
 
 def _prompt(engineered, bars=2):
@@ -114,6 +121,8 @@ def test_a_bar_prefix_survives_midi_and_back(vocabulary, engineered):
     for ids in engineered["test_tokens"].values():
         prefix = bar_prefix(vocabulary, ids, 3)
         assert vocabulary.encode(vocabulary.decode(prefix)) == prefix
+        later = vocabulary.from_base_tokens(bars_from(vocabulary.base_tokens(ids), bar_starts(vocabulary.base_tokens(ids), vocabulary.timeline()), 2, 2))
+        assert vocabulary.encode(vocabulary.decode(later)) == later  # a prompt from bar 2 on, its tempo written at its start
     assert bar_prefix(vocabulary, ids, 10_000) is None
 
 

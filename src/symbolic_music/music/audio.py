@@ -131,17 +131,20 @@ def normalize_loudness(audio: np.ndarray, target_dbfs: float, peak_dbfs: float) 
     return scaled
 
 
-def encode_audio(audio: np.ndarray, sample_rate: int, format: str = "ogg") -> bytes:
+def encode_audio(audio: np.ndarray, sample_rate: int, format: str = "ogg", compression_level: float | None = None) -> bytes:
     """(frames, channels) float audio as file bytes: ``ogg`` (Vorbis), ``flac`` or ``wav`` (16-bit).
 
-    ``ValueError`` names ``generation.audio.format`` for any other format. Zero frames give a
-    valid file with no audio. Any length works: frames go to the encoder in blocks.
+    ``compression_level`` (0 to 1, libsndfile's; ``None`` for its default) trades quality for
+    size in OGG and FLAC. ``ValueError`` names ``generation.audio.format`` for any other format.
+    Zero frames give a valid file with no audio. Any length works: frames go to the encoder in
+    blocks.
     """
     if format not in FORMATS:
         raise ValueError(f"generation.audio.format must be one of {sorted(FORMATS)}, got '{format}'")
     container, subtype = FORMATS[format]
     buffer = io.BytesIO()
-    with soundfile.SoundFile(buffer, "w", sample_rate, audio.shape[1], subtype, format=container) as file:
+    extra = {} if compression_level is None or format == "wav" else {"compression_level": compression_level}
+    with soundfile.SoundFile(buffer, "w", sample_rate, audio.shape[1], subtype, format=container, **extra) as file:
         for start in range(0, len(audio), ENCODE_BLOCK_FRAMES):
             file.write(audio[start : start + ENCODE_BLOCK_FRAMES])
     return buffer.getvalue()

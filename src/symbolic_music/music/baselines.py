@@ -15,21 +15,34 @@ MAJOR = [0, 2, 4, 5, 7, 9, 11]
 MINOR = [0, 2, 3, 5, 7, 8, 10]
 
 
-def random_piece(num_notes: int, pitch_range: tuple[int, int], train_notes: pd.DataFrame, rng: np.random.Generator) -> Score:
-    """Uniform pitches in ``[low, high)``; step, duration and velocity drawn from the train
-    split's marginal distributions (rows sampled independently)."""
-    pitch = rng.integers(pitch_range[0], pitch_range[1], num_notes)
-    step = rng.choice(train_notes["step"].to_numpy(), num_notes)
-    duration = rng.choice(train_notes["duration"].to_numpy(), num_notes)
-    velocity = rng.choice(train_notes["velocity"].to_numpy(), num_notes)
-    return score_from_notes(pitch, np.cumsum(step) - step[0], duration, velocity)
+def _notes_until(steps: np.ndarray, seconds: float) -> int:
+    """How many of these onset steps (the first at 0 s) start before ``seconds``."""
+    onsets = np.cumsum(steps) - steps[0]
+    return int(np.searchsorted(onsets, seconds, side="left"))
 
 
-def rule_based_piece(num_notes: int, tonic: int, mode: str, settings: dict, rng: np.random.Generator) -> Score:
-    """A random walk over the scale degrees of ``tonic`` (MIDI pitch) in ``mode`` (major/minor):
-    moves of -2..+2 degrees with ``settings['move_weights']`` (stepwise preferred), kept within
-    ``settings['octaves']`` octaves around the tonic; durations (seconds) from
-    ``settings['durations']``, played legato at ``settings['velocity']``."""
+def random_piece(seconds: float, pitch_range: tuple[int, int], train_notes: pd.DataFrame, rng: np.random.Generator) -> Score:
+    """Notes with onsets in ``[0, seconds)``: uniform pitches in ``[low, high)``; step, duration
+    and velocity drawn from the train split's marginal distributions (rows sampled
+    independently)."""
+    steps = train_notes["step"].to_numpy()
+    draws = int(seconds / max(steps.mean(), 1e-3) * 2) + 16
+    step = rng.choice(steps, draws)
+    while _notes_until(step, seconds) == len(step):  # steps too short to cover the length yet
+        step = np.concatenate([step, rng.choice(steps, draws)])
+    count = _notes_until(step, seconds)
+    pitch = rng.integers(pitch_range[0], pitch_range[1], count)
+    duration = rng.choice(train_notes["duration"].to_numpy(), count)
+    velocity = rng.choice(train_notes["velocity"].to_numpy(), count)
+    return score_from_notes(pitch, (np.cumsum(step) - step[0])[:count], duration, velocity)
+
+
+def rule_based_piece(seconds: float, tonic: int, mode: str, settings: dict, rng: np.random.Generator) -> Score:
+    """A random walk over the scale degrees of ``tonic`` (MIDI pitch) in ``mode`` (major/minor)
+    with onsets in ``[0, seconds)``: moves of -2..+2 degrees with ``settings['move_weights']``
+    (stepwise preferred), kept within ``settings['octaves']`` octaves around the tonic;
+    durations (seconds) from ``settings['durations']``, played legato at ``settings['velocity']``."""
+    num_notes = int(np.ceil(seconds / min(settings["durations"]))) + 1
     scale = MAJOR if mode == "major" else MINOR
     span = len(scale) * settings["octaves"]
     moves = np.array([-2, -1, 0, 1, 2])
@@ -42,7 +55,8 @@ def rule_based_piece(num_notes: int, tonic: int, mode: str, settings: dict, rng:
     pitch = [tonic + 12 * (d // len(scale) - offset) + scale[d % len(scale)] for d in degrees]
     duration = rng.choice(settings["durations"], num_notes)
     start = np.concatenate([[0.0], np.cumsum(duration)[:-1]])
-    return score_from_notes(pitch, start, duration, [settings["velocity"]] * num_notes)
+    count = int(np.searchsorted(start, seconds, side="left"))
+    return score_from_notes(pitch[:count], start[:count], duration[:count], [settings["velocity"]] * count)
 
 
 def scale_pitch_classes(tonic: int, mode: str) -> set[int]:

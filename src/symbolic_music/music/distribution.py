@@ -3,9 +3,13 @@
 For each feature, every piece gets a value (a number or a flattened histogram/matrix). The
 intra-set distances of the reference set (all pairs of its pieces) and the inter-set distances
 (every generated piece against every reference piece) are Euclidean. Each distance sample is
-smoothed with a Gaussian KDE (Scott's bandwidth); the two densities are compared by their
-overlap area (OA, 1 = the same distribution, higher is better) and KL divergence (reference
-intra-set ‖ inter-set, in nats, 0 = the same).
+smoothed with a Gaussian KDE (Scott's bandwidth) on a grid; the two densities are compared by
+their overlap area (OA, 1 = the same distribution, higher is better) and KL divergence
+(reference intra-set ‖ inter-set, in nats, 0 = the same).
+
+The KDE is binned (distances counted on the grid, then smoothed), so a set's density can be
+recomputed for a thousand bootstrap resamples of its pieces as one matrix product:
+``Comparison.scores(weights)``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 NOTE_LENGTH_BINS = np.array([0.0625, 0.125, 0.25, 0.5, 1.0, 2.0])  # seconds; 7 classes
-GRID_POINTS = 512
+GRID_POINTS = 256
 
 
 def _histogram(values: np.ndarray, size: int) -> np.ndarray:
@@ -69,23 +73,57 @@ def inter_set_distances(features: np.ndarray, reference: np.ndarray) -> np.ndarr
     return _distances(features, reference).ravel()
 
 
-def _kde(samples: np.ndarray, grid: np.ndarray) -> np.ndarray:
+def _bandwidth(samples: np.ndarray) -> float:
+    """Scott's rule; a constant sample gets a small bandwidth relative to its value."""
     spread = samples.std() if samples.std() > 0 else max(abs(samples.mean()), 1.0) * 1e-2
-    bandwidth = spread * len(samples) ** (-1 / 5)
-    density = np.exp(-0.5 * ((grid[:, None] - samples[None, :]) / bandwidth) ** 2).sum(1)
-    return density / np.trapezoid(density, grid)
+    return float(spread * len(samples) ** (-1 / 5))
+
+
+def _smoother(grid: np.ndarray, bandwidth: float) -> np.ndarray:
+    """(grid × grid) Gaussian kernel: counts on the grid @ it = the KDE on the grid, unnormalised."""
+    return np.exp(-0.5 * ((grid[:, None] - grid[None, :]) / bandwidth) ** 2)
+
+
+def _normalised(density: np.ndarray, step: float) -> np.ndarray:
+    total = density.sum(axis=-1, keepdims=True) * step
+    return np.divide(density, total, out=np.zeros_like(density), where=total > 0)
+
+
+class Comparison:
+    """One feature of one set against the reference set.
+
+    ``reference`` holds the reference's intra-set distances; ``rows`` the inter-set distances,
+    one row per piece of the set (against every reference piece). ``scores(weights)`` gives
+    (OA, KL) for each row of ``weights`` (resamples × pieces: how often each piece is drawn);
+    ``weights`` of ones is the set itself. Empty inputs give ``nan``.
+    """
+
+    def __init__(self, reference: np.ndarray, rows: np.ndarray) -> None:
+        self.empty = len(reference) == 0 or rows.size == 0
+        if self.empty:
+            return
+        both = np.concatenate([reference, rows.ravel()])
+        margin = both.std() + 1e-9
+        edges = np.linspace(both.min() - 3 * margin, both.max() + 3 * margin, GRID_POINTS + 1)
+        grid = (edges[:-1] + edges[1:]) / 2
+        self.step = float(edges[1] - edges[0])
+        self.p = _normalised(np.histogram(reference, edges)[0] @ _smoother(grid, _bandwidth(reference)), self.step)
+        counts = np.stack([np.histogram(row, edges)[0] for row in rows]).astype(float)
+        self.row_densities = counts @ _smoother(grid, _bandwidth(rows.ravel()))
+
+    def scores(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.empty:
+            nan = np.full(len(weights), np.nan)
+            return nan, nan
+        q = _normalised(weights @ self.row_densities, self.step)
+        overlap = np.minimum(self.p, q).sum(axis=1) * self.step
+        tiny = 1e-12
+        kl = (self.p * np.log((self.p + tiny) / (q + tiny))).sum(axis=1) * self.step
+        return overlap, np.maximum(kl, 0.0)
 
 
 def overlap_and_kl(reference: np.ndarray, other: np.ndarray) -> tuple[float, float]:
-    """(overlap area, KL(reference ‖ other)) of the Gaussian KDEs of two distance samples;
-    ``(nan, nan)`` if either has no samples."""
-    if len(reference) == 0 or len(other) == 0:
-        return float("nan"), float("nan")
-    both = np.concatenate([reference, other])
-    margin = both.std() + 1e-9
-    grid = np.linspace(both.min() - 3 * margin, both.max() + 3 * margin, GRID_POINTS)
-    p, q = _kde(reference, grid), _kde(other, grid)
-    overlap = float(np.trapezoid(np.minimum(p, q), grid))
-    tiny = 1e-12
-    kl = float(np.trapezoid(p * np.log((p + tiny) / (q + tiny)), grid))
-    return overlap, max(kl, 0.0)
+    """(overlap area, KL(reference ‖ other)) of the KDEs of two distance samples; ``(nan, nan)``
+    if either has no samples."""
+    overlap, kl = Comparison(reference, np.asarray(other, dtype=float)[None, :]).scores(np.ones((1, 1)))
+    return float(overlap[0]), float(kl[0])

@@ -82,3 +82,33 @@ class Timeline:
         for token in tokens:
             self.feed(token)
         return self
+
+
+def bar_starts(tokens: list[str], timeline: Timeline) -> list[tuple[int, float, str | None]]:
+    """For every Bar token of a REMI stream: its index, the seconds at which the bar starts, and
+    the Tempo token in effect there (``None`` before any)."""
+    starts, tempo = [], None
+    for index, token in enumerate(tokens):
+        if token == "Bar_None":
+            timeline.feed(token)
+            starts.append((index, timeline.now, tempo))
+            continue
+        if token.startswith("Tempo_"):
+            tempo = token
+        timeline.feed(token)
+    return starts
+
+
+def bars_from(tokens: list[str], starts: list[tuple[int, float, str | None]], first: int, count: int | None = None) -> list[str]:
+    """The tokens of ``count`` bars from bar ``first`` on (to the end when ``count`` is None), as
+    a stream of their own: the tempo in effect at bar ``first`` is written at its start, as
+    REMI writes a tempo (Bar, Position_0, Tempo), unless the bar begins with one."""
+    begin = starts[first][0]
+    end = starts[first + count][0] if count is not None and first + count < len(starts) else len(tokens)
+    part = list(tokens[begin:end])
+    tempo = starts[first][2]
+    head = part[1:3]
+    if tempo is None or first == 0 or any(t.startswith("Tempo_") for t in head):
+        return part
+    at = 2 if head[:1] == ["Position_0"] else 1
+    return [*part[:at], *([] if at == 2 else ["Position_0"]), tempo, *part[at:]]

@@ -85,10 +85,12 @@ class Vocabulary:
         return [token for i in ids if i < self._music_size and i not in skip for token in self._base_of_id[i]]
 
     def convert(self, ids: list[int], source: Vocabulary) -> list[int]:
-        """Music ids of ``source``'s space → this vocabulary's ids, through the base token strings.
-        With BPE, each bar is merged on its own, as miditok's own encoding does. ``KeyError``
-        names a token this vocabulary lacks."""
-        strings = source.base_tokens(ids)
+        """Music ids of ``source``'s space → this vocabulary's ids, through the base token strings."""
+        return self.from_base_tokens(source.base_tokens(ids))
+
+    def from_base_tokens(self, strings: list[str]) -> list[int]:
+        """Base token strings → this vocabulary's ids. With BPE, each bar is merged on its own, as
+        miditok's own encoding does. ``KeyError`` names a token this vocabulary lacks."""
         missing = sorted({s for s in strings if s not in self.tokenizer.vocab})
         if missing:
             raise KeyError(f"tokens unknown to this vocabulary: {missing[:10]}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,15 +19,10 @@ from symbolic_music.music.metrics import js_divergence
 from symbolic_music.music.notes import notes_table
 from symbolic_music.music.systems import system_of
 from symbolic_music.pipelines import evaluation
-from symbolic_music.pipelines.evaluation.nodes import (
-    collect_pieces,
-    evaluate_systems,
-    generated_notes,
-    likelihood_table,
-)
+from symbolic_music.pipelines.evaluation.nodes import evaluate, likelihood_table
 from symbolic_music.pipelines.evaluation.plots import (
     plot_histograms,
-    plot_overlap_areas,
+    plot_ranking,
     plot_system_panels,
 )
 from symbolic_music.pipelines.evaluation.report import write_report
@@ -85,75 +82,113 @@ def test_system_of():
     assert system_of("lstm_continuation/a__b/full") == "lstm_continuation/full"
 
 
-def test_generated_notes_reads_velocity_from_midi():
-    notes = generated_notes({"a/b/x": make_score(0)})
-    assert list(notes["velocity"]) == list(notes_table(make_score(0))["velocity"])
-
-
-def _real_notes(seeds_by_split):
+def _split_notes(seeds_by_split: dict[str, list[int]]) -> pd.DataFrame:
     tables = [notes_table(make_score(seed)).assign(piece_id=f"{split}/{seed}", split=split)
               for split, seeds in seeds_by_split.items() for seed in seeds]
     return pd.concat(tables, ignore_index=True)
 
 
-def test_a_copy_of_the_test_split_scores_like_the_test_split(params):
-    notes = _real_notes({"test": [0, 1, 2, 3], "validation": [4, 5, 6]})
-    copy = {f"copy/s{i}": make_score(i) for i in range(4)}
-    noise = {f"random/s{i}": make_score(100 + i, num_notes=10) for i in range(4)}
-    summary, _ = evaluate_systems(collect_pieces(copy, noise, notes), params["evaluation"])
-    s = summary.set_index("system")
-    assert s.loc["real/test", "mean_oa"] == pytest.approx(1.0)
-    assert s.loc["copy", "js_pitch"] == pytest.approx(0.0)
-    assert s.loc["copy", "mean_oa"] > s.loc["random", "mean_oa"]
-    assert list(summary["rank"]) == list(range(1, len(summary) + 1))
+def _random_pieces(notes: pd.DataFrame, count: int, seconds: float) -> dict:
+    from symbolic_music.music.baselines import random_piece
+
+    rng = np.random.default_rng(0)
+    return {f"random/sample_{i:03d}": random_piece(seconds, (21, 109), notes, rng) for i in range(count)}
+
+
+MANIFEST = {"real_test": {"pieces": 6, "grammar_error_share": 0.0, "notes_per_token": 0.25}, "sets": {}}
+METRICS = {
+    "transformer_metrics": {"transformer": {"bits_per_note": 9.0}, "unigram": {"bits_per_note": 18.0}},
+    "ngram_metrics": {"ngram": {"order": 4, "bits_per_note": 12.0}, "unigram": {"bits_per_note": 18.0}},
+    "lstm_metrics": {"lstm": {"pitch_bits_per_note": 4.0}, "pitch_unigram": {"pitch_bits_per_note": 5.0}},
+}
+
+
+@pytest.fixture(scope="module")
+def yardstick(params):
+    """Real pieces in test and validation; more real pieces as a generated set; random notes;
+    and a set of two pieces, too few to rank. Excerpts of 4 s (the test parameters)."""
+    notes = _split_notes({"test": [0, 1, 2, 3, 4, 5], "validation": [6, 7, 8, 9, 10, 11]})
+    generated = {f"unconditioned/balanced/sample_{i:03d}": make_score(20 + i) for i in range(6)}
+    generated |= {f"tiny/sample_{i:03d}": make_score(40 + i) for i in range(2)}
+    summary, metrics, excerpts = evaluate(generated, _random_pieces(notes, 6, 30.0), notes, MANIFEST, *METRICS.values(), params["evaluation"])
+    return summary.set_index("system"), metrics, excerpts
+
+
+def test_real_music_scores_as_real_and_random_notes_as_the_floor(yardstick):
+    s, metrics, _ = yardstick
+    assert "real/test" not in s.index and metrics["reference"]["pieces"] == 6
+    real, more_real, noise = s.loc["real/validation"], s.loc["unconditioned/balanced"], s.loc["random"]
+    assert more_real["mean_oa_low"] <= real["mean_oa_high"] and real["mean_oa_low"] <= more_real["mean_oa_high"]  # within noise
+    assert noise["mean_oa_high"] < real["mean_oa_low"]  # random notes below real music, outside its interval
+    assert noise["js_interval_low"] > real["js_interval_high"]  # uniform pitches leap; real melodies step
+    assert real["vs_floor"] == "above" and noise["vs_ceiling"] == "below"
+    for system in ("real/validation", "unconditioned/balanced", "random"):
+        row = s.loc[system]
+        assert row["mean_oa_low"] <= row["mean_oa"] <= row["mean_oa_high"] and row["excerpts"] >= 2 * row["pieces"]
+        assert row["mean_oa_at_2s_low"] <= row["mean_oa_at_2s"] <= row["mean_oa_at_2s_high"] and row["excerpts_at_2s"] > row["excerpts"]
+
+
+def test_a_set_too_small_is_not_ranked_and_says_why(yardstick):
+    s, metrics, _ = yardstick
+    assert pd.isna(s.loc["tiny", "rank"]) and s.loc["tiny", "note"].startswith("too few to rank: 2 pieces")
+    assert "tiny" not in metrics["ranking"]
+    assert sorted(s["rank"].dropna()) == list(range(1, len(metrics["ranking"]) + 1))
+
+
+def test_excerpts_have_one_length(yardstick, params):
+    _, _, excerpts = yardstick
+    seconds = params["evaluation"]["excerpt_seconds"]
+    assert excerpts["start"].between(0, seconds).all() and (excerpts["end"] <= seconds + 1e-9).all()
+
+
+def test_the_report_ranks_with_intervals_and_names_what_it_cannot_rank(yardstick):
+    s, metrics, _ = yardstick
+    report = write_report(s.reset_index(), {**metrics, "guard": {"unconditioned/balanced": "FAIL: grammar-error share 0.300 > 0.1"}})
+    head = "\n".join(report.splitlines()[:6])
+    assert "1 generated set(s) are not music yet" in head and "`unconditioned/balanced`" in head
+    assert "`tiny` is not ranked: too few to rank: 2 pieces" in report
+    assert re.search(r"\| real/validation \| 6 \| \d+ \| 0\.\d{3} \[0\.\d\d, 0\.\d\d\]", report)
+    assert "ranks above `random`" in report
 
 
 def test_evaluation_pipeline_runs_and_reports(engineered, params):
-    metrics = {
-        "transformer_metrics": {"transformer": {"bits_per_note": 9.0}, "unigram": {"bits_per_note": 18.0}},
-        "ngram_metrics": {"ngram": {"order": 4, "bits_per_note": 12.0}, "unigram": {"bits_per_note": 18.0}},
-        "lstm_metrics": {"lstm": {"pitch_bits_per_note": 4.0}, "pitch_unigram": {"pitch_bits_per_note": 5.0}},
-    }
     generated = {f"unconditioned/balanced/s{i}": make_score(i) for i in range(2)}
-    generated["continuation/p__1/continuation"] = make_score(20)
-    generated["continuation/p__1/reference"] = make_score(21)
+    generated |= {"continuation/p__1/prefix": make_score(19, 8), "continuation/p__1/continuation": make_score(20),
+                  "continuation/p__1/reference": make_score(21)}
     manifest = {"real_test": {"pieces": 2, "grammar_error_share": 0.0, "notes_per_token": 0.25},
                 "sets": {"unconditioned/balanced": {"files": 2, "grammar_error_share": 0.3, "notes_per_token": 0.24},
                          "continuation/continuation": {"files": 1, "grammar_error_share": 0.02, "notes_per_token": 0.1},
                          "continuation/reference": {"files": 1, "grammar_error_share": 0.0, "notes_per_token": 0.25}}}
     inputs = {"generated_midi": generated, "baseline_midi": {"random/sample_000": make_score(7)}, "notes": engineered["notes"],
-              "generation_manifest": manifest, **metrics}
-    catalog = DataCatalog({"params:evaluation": MemoryDataset(params["evaluation"])})
+              "generation_manifest": manifest, **METRICS}
+    catalog = DataCatalog({"params:evaluation": MemoryDataset(params["evaluation"]), "params:generation": MemoryDataset(params["generation"])})
     out = run_pipeline(evaluation.create_pipeline(), catalog, inputs)
     summary = out["evaluation_summary"]
-    assert {"real/test", "real/validation", "unconditioned/balanced", "random"} <= set(summary["system"])
-    assert summary.iloc[0]["system"] == "real/test"
-    assert len(out["evaluation_metrics"]["continuation"]) == 1
+    assert {"real/validation", "unconditioned/balanced", "random", "continuation/continuation"} <= set(summary["system"])
+    assert "continuation/prefix" not in set(summary["system"])  # real, and shorter than an excerpt
+    fits = pd.DataFrame(out["evaluation_metrics"]["continuation_fit"])
+    assert set(fits["part"]) == {"continuation", "reference"} and (fits["pieces"] == 1).all()
     assert [row["bits_per_note"] for row in out["evaluation_metrics"]["likelihood"]] == [9.0, 18.0, 12.0, 18.0, 4.0, 5.0]
-    report = out["evaluation_report"]
-    assert report.startswith("# Evaluation report") and "random baseline" in report
-    # the token guard: both failing sets are named in the report's first lines, with the reason
     guard = summary.set_index("system")["guard"]
     assert guard["unconditioned/balanced"].startswith("FAIL: grammar-error share 0.300 > 0.1")
     assert guard["continuation/continuation"].startswith("FAIL: 0.100 notes per token < half")
-    assert guard["continuation/reference"] == "ok"
-    head = "\n".join(report.splitlines()[:6])
-    assert "2 generated set(s) are not music yet" in head and "`unconditioned/balanced`" in head
-    assert len(plot_overlap_areas(summary).axes[0].patches) > 0
+    assert "continuation/reference" not in out["evaluation_metrics"]["guard"]  # real music is not guarded
+    report = out["evaluation_report"]
+    assert "2 generated set(s) are not music yet" in "\n".join(report.splitlines()[:6])
+    assert len(plot_ranking(summary).axes[0].collections) > 0
     assert len(plot_histograms(out["evaluation_pieces"], params["evaluation"]).axes) == 2
-    assert write_report(summary, out["evaluation_metrics"]) == report
-    assert likelihood_table(*metrics.values())[0]["model"] == "transformer"
+    assert likelihood_table(*METRICS.values())[0]["model"] == "transformer"
 
 
-def test_report_says_oa_is_undefined_with_one_test_piece(params):
-    notes = _real_notes({"test": [0], "validation": [4, 5]})
-    summary, info = evaluate_systems(collect_pieces({"x/s0": make_score(1)}, {}, notes), params["evaluation"])
-    assert summary["mean_oa"].isna().all()
-    report = write_report(summary, {**info, "likelihood": likelihood_table(
-        {"transformer": {"bits_per_note": 1.0}, "unigram": {"bits_per_note": 2.0}},
-        {"ngram": {"order": 2, "bits_per_note": 1.5}, "unigram": {"bits_per_note": 2.0}},
-        {"lstm": {"pitch_bits_per_note": 1.0}, "pitch_unigram": {"pitch_bits_per_note": 2.0}}), "continuation": []})
-    assert "OA and KL are undefined" in report
+def test_task2_fit_prefers_the_real_continuation_of_a_prefix():
+    from symbolic_music.music.continuation_fit import continuation_fit
+
+    piece = notes_table(make_score(3, 120))
+    prefix, after = piece[piece["start"] < 10], piece[piece["start"] >= 10]
+    real = continuation_fit(prefix, after)
+    shifted = continuation_fit(prefix, after.assign(pitch=after["pitch"] + 6, velocity=after["velocity"] // 2))
+    assert real["key_correlation"] > shifted["key_correlation"] and real["velocity_difference"] < shifted["velocity_difference"]
+    assert continuation_fit(prefix, prefix)["density_log_ratio"] == pytest.approx(0.0)
 
 
 def test_original_piece_metrics_known_values(params):
@@ -173,10 +208,10 @@ def test_original_piece_metrics_known_values(params):
     assert m.piece_metrics(leaps, reference, limits)["melodic_coherence"] == 0.0
 
 
-def test_system_panels_have_twelve_panels_and_real_velocity(params):
-    notes = _real_notes({"test": [0, 1], "validation": [2]})
-    pieces = collect_pieces({"x/s0": make_score(3)}, {}, notes)
-    figures = plot_system_panels(pieces, params["evaluation"])
+def test_system_panels_have_twelve_panels_and_real_velocity(yardstick, params):
+    _, _, excerpts = yardstick
+    figures = plot_system_panels(excerpts[excerpts["system"].isin(["real/test", "real/validation", "unconditioned/balanced"])], params["evaluation"])
+    figures["x.png"] = figures.pop("unconditioned__balanced.png")
     assert set(figures) == {"x.png", "real__validation.png"}
     velocity_axis = figures["x.png"].axes[5]
     assert velocity_axis.get_title() == "velocity" and len(velocity_axis.patches) > 0

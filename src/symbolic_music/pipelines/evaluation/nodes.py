@@ -1,5 +1,10 @@
 """evaluation nodes: generated and baseline MIDI + the real note table in; a summary table,
-metrics JSON, plots and a Markdown report out. The metrics themselves live in ``music/``."""
+metrics JSON and the excerpts' notes out. The measurements live in ``music/``.
+
+Every set is cut into excerpts of one length (``music.excerpts``) and compared with excerpts of
+the real test split (the reference). Real validation excerpts are the ceiling, random notes the
+floor, and every figure has a bootstrap interval over pieces (``music.comparison``).
+"""
 
 from __future__ import annotations
 
@@ -10,137 +15,101 @@ import pandas as pd
 from symusic import Score
 from tqdm.auto import tqdm
 
-from symbolic_music.music import metrics as m
-from symbolic_music.music.distribution import (
-    inter_set_distances,
-    intra_set_distances,
-    overlap_and_kl,
-    piece_features,
-)
+from symbolic_music.music.comparison import Excerpts, compare
+from symbolic_music.music.continuation_fit import continuation_fit, summarize_fit
+from symbolic_music.music.excerpts import cut_excerpts
 from symbolic_music.music.notes import notes_table
 from symbolic_music.music.statistics import reference_statistics
-from symbolic_music.music.systems import guard_failures, system_of
+from symbolic_music.music.systems import TASK2, guard_failures, is_real, system_of
 
 log = logging.getLogger(__name__)
-REFERENCE = "real/test"
-MUSPY_METRICS = ["pitch_class_entropy", "scale_consistency", "polyphony", "empty_beat_rate", "groove_consistency"]
+REFERENCE, CEILING, FLOOR = "real/test", "real/validation", "random"
+NOTE_COLUMNS = ["piece_id", "system", "pitch", "velocity", "start", "end", "step", "duration"]
 
 
-def generated_notes(generated_midi: dict[str, Score]) -> pd.DataFrame:
-    """``{name: Score}`` → one note table with ``system`` and ``piece_id`` columns."""
-    tables = [
-        notes_table(score).assign(piece_id=name, system=system_of(name))
-        for name, score in tqdm(generated_midi.items(), desc="note tables", unit="piece")
-    ]
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["piece_id", "system", "pitch"])
-
-
-def collect_pieces(generated_midi: dict[str, Score], baseline_midi: dict[str, Score], notes: pd.DataFrame) -> pd.DataFrame:
-    """Every piece to compare, as one note table with ``system`` and ``piece_id``: the generated
-    and baseline sets, and the real validation and test splits (``real/validation``, ``real/test``)."""
+def collect_pieces(generated_midi: dict[str, Score], baseline_midi: dict[str, Score], notes: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Every piece to compare as one note table (``piece_id``, ``system``, notes in seconds), and
+    each piece's length in seconds: the generated and baseline sets, and the real validation
+    and test splits. Task 2 prefixes and prefix+continuation files are left out: the prefix is
+    shorter than an excerpt and real, and ``full`` mixes both."""
     real = notes[notes["split"].isin(["validation", "test"])]
-    real = real.assign(system="real/" + real["split"])[["piece_id", "system", "pitch", "velocity", "start", "end", "step", "duration"]]
-    return pd.concat([real, generated_notes({**generated_midi, **baseline_midi})], ignore_index=True)
+    real = real.assign(system="real/" + real["split"])[NOTE_COLUMNS]
+    lengths = real.groupby("piece_id", sort=False)["end"].max().to_dict()
+    tables = [real]
+    for name, score in tqdm({**generated_midi, **baseline_midi}.items(), desc="note tables", unit="piece"):
+        if name.split("/", 1)[0] in TASK2 and name.rsplit("/", 1)[1] in ("prefix", "full"):
+            continue
+        tables.append(notes_table(score).assign(piece_id=name, system=system_of(name))[NOTE_COLUMNS])
+        lengths[name] = float(score.to("second").end())
+    return pd.concat(tables, ignore_index=True), lengths
 
 
-def _muspy(piece: pd.DataFrame, params: dict) -> dict[str, float]:
-    start, end, pitch = piece["start"].to_numpy(), piece["end"].to_numpy(), piece["pitch"].to_numpy()
-    beat = params["beat_seconds"]
-    return {
-        "pitch_class_entropy": m.pitch_class_entropy(pitch),
-        "scale_consistency": m.scale_consistency(pitch),
-        "polyphony": m.polyphony(start, end, params["polyphony_resolution_seconds"]),
-        "empty_beat_rate": m.empty_beat_rate(start, end, beat),
-        "groove_consistency": m.groove_consistency(start, beat * params["beats_per_bar"], params["groove_positions"]),
-    }
+def measure_excerpts(pieces: pd.DataFrame, lengths: dict, seconds: float, params: dict) -> tuple[pd.DataFrame, Excerpts]:
+    """Cut every piece into excerpts of ``seconds`` and measure them (similarity to the real test
+    split's note statistics). Returns the excerpts' notes and their measurements."""
+    excerpt_notes, index = cut_excerpts(pieces, lengths, seconds)
+    system_of_piece = pieces.drop_duplicates("piece_id").set_index("piece_id")["system"].to_dict()
+    index["system"] = [system_of_piece.get(piece, system_of(piece)) for piece in index["piece_id"]]
+    reference = reference_statistics(excerpt_notes[excerpt_notes["system"] == REFERENCE])
+    return excerpt_notes, Excerpts.measure(excerpt_notes, index, reference, params)
 
 
-def note_histograms(notes: pd.DataFrame, params: dict) -> dict[str, np.ndarray]:
-    pitch = notes["pitch"].to_numpy(np.int64)
-    same_piece = notes["piece_id"].to_numpy()[1:] == notes["piece_id"].to_numpy()[:-1]
-    intervals = np.clip(np.diff(pitch)[same_piece], -24, 24) + 24
-    time_bins = np.array(params["time_bins_seconds"])
-    return {
-        "pitch": np.bincount(pitch, minlength=128),
-        "pitch_class": np.bincount(pitch % 12, minlength=12),
-        "interval": np.bincount(intervals, minlength=49),
-        "step": np.bincount(np.digitize(notes["step"], time_bins), minlength=len(time_bins) + 1),
-        "duration": np.bincount(np.digitize(notes["duration"], time_bins), minlength=len(time_bins) + 1),
-    }
-
-
-ORIGINAL_METRICS = ["notes_per_second", "pitch_range", "pitch_entropy", "melodic_coherence", "step_motion_ratio",
-                    "large_leap_ratio", "most_common_pitch_ratio", "overall_quality_score", "overall_similarity"]
-
-
-def original_piece_metrics(pieces: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """One row per piece: ``piece_id``, ``system`` and the original per-piece metrics
-    (``music.metrics.piece_metrics``), with similarity measured against the real test split."""
-    reference = reference_statistics(pieces[pieces["system"] == REFERENCE])
-    rows = [
-        {"piece_id": pid, "system": table["system"].iloc[0], **m.piece_metrics(table, reference, params["limits"])}
-        for pid, table in pieces.groupby("piece_id", sort=False)
-    ]
+def compare_systems(excerpts: Excerpts, params: dict, seed: int) -> pd.DataFrame:
+    """One row per set but the reference: counts, and every figure of ``music.comparison.compare``."""
+    rng = np.random.default_rng(seed)
+    bootstrap = params["bootstrap"]
+    rows = []
+    for system, group in excerpts.index.groupby("system", sort=True):
+        if system == REFERENCE:
+            continue
+        counts = {"system": system, "pieces": group["piece_id"].nunique(), "excerpts": len(group), "short_excerpts": int(group["short"].sum())}
+        rows.append({**counts, **compare(excerpts, system, REFERENCE, bootstrap["resamples"], bootstrap["level"], rng)})
     return pd.DataFrame(rows)
 
 
-def evaluate_systems(pieces: pd.DataFrame, params: dict) -> tuple[pd.DataFrame, dict]:
-    """Note table of all systems → one row per system (mgeval OA and KL per feature against the
-    real test split, their means, MusPy-style means, histogram JS divergences), ranked by mean
-    OA; plus the per-feature distance samples' sizes. The ``real/test`` row compares the test
-    split's intra-set distances with themselves: OA 1 and KL 0 are the ceiling."""
-    groups = dict(tuple(pieces.groupby("piece_id", sort=False)))
-    features = {pid: piece_features(table) for pid, table in tqdm(groups.items(), desc="features", unit="piece")}
-    muspy = {pid: _muspy(table, params) for pid, table in groups.items()}
-    system_of_piece = pieces.drop_duplicates("piece_id").set_index("piece_id")["system"]
-    members = {system: list(ids.index) for system, ids in system_of_piece.groupby(system_of_piece)}
-    reference_ids = members[REFERENCE]
-    feature_names = list(next(iter(features.values())))
-    reference_histograms = note_histograms(pieces[pieces["system"] == REFERENCE], params)
-    rows = []
-    for system, ids in members.items():
-        row = {"system": system, "pieces": len(ids), "notes": int((pieces["system"] == system).sum())}
-        for feature in feature_names:
-            reference = np.stack([features[p][feature] for p in reference_ids])
-            intra = intra_set_distances(reference)
-            inter = intra if system == REFERENCE else inter_set_distances(np.stack([features[p][feature] for p in ids]), reference)
-            row[f"oa_{feature}"], row[f"kl_{feature}"] = overlap_and_kl(intra, inter)
-        for metric in MUSPY_METRICS:
-            row[metric] = float(np.nanmean([muspy[p][metric] for p in ids]))
-        histograms = note_histograms(pieces[pieces["system"] == system], params)
-        for name, histogram in histograms.items():
-            row[f"js_{name}"] = m.js_divergence(histogram, reference_histograms[name])
-        rows.append(row)
-    summary = pd.DataFrame(rows)
-    originals = original_piece_metrics(pieces, params).groupby("system")[ORIGINAL_METRICS].mean()
-    summary = summary.join(originals, on="system")
-    oa_columns = [c for c in summary if c.startswith("oa_")]
-    summary.insert(3, "mean_oa", summary[oa_columns].mean(axis=1))
-    summary.insert(4, "mean_kl", summary[[c for c in summary if c.startswith("kl_")]].mean(axis=1))
-    reference_row = summary.set_index("system").loc[REFERENCE]
-    for metric in MUSPY_METRICS:
-        summary[f"{metric}_abs_diff"] = (summary[metric] - reference_row[metric]).abs()
-    summary = summary.sort_values("mean_oa", ascending=False, ignore_index=True)
-    summary.insert(0, "rank", np.arange(1, len(summary) + 1))
-    return summary, {"features": feature_names, "reference_pieces": len(reference_ids)}
+def rank_systems(summary: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """Rank the sets with enough excerpts and pieces by mean OA; the others get no rank and a
+    note with their counts. ``vs_ceiling``/``vs_floor`` say whether a set's interval overlaps
+    the ceiling's (real validation) and lies above the floor's (random notes)."""
+    enough = (summary["excerpts"] >= params["min_excerpts"]) & (summary["pieces"] >= params["min_pieces"])
+    summary = summary.assign(note=np.where(enough, "", "too few to rank: " + summary["pieces"].astype(str) + " pieces, "
+                                           + summary["excerpts"].astype(str) + " excerpts"))
+    ranked = summary[enough].sort_values("mean_oa", ascending=False)
+    summary["rank"] = pd.Series(np.arange(1, len(ranked) + 1), index=ranked.index)
+    s = summary.set_index("system")
+
+    def overlaps(system: str, other: str) -> bool:
+        return bool(s.loc[system, "mean_oa_low"] <= s.loc[other, "mean_oa_high"] and s.loc[other, "mean_oa_low"] <= s.loc[system, "mean_oa_high"])
+
+    if CEILING in s.index:
+        summary["vs_ceiling"] = [("ceiling" if x == CEILING else "within noise" if overlaps(x, CEILING)
+                                  else "below" if s.loc[x, "mean_oa"] < s.loc[CEILING, "mean_oa"] else "above") for x in summary["system"]]
+    if FLOOR in s.index:
+        summary["vs_floor"] = [("floor" if x == FLOOR else "above" if s.loc[x, "mean_oa_low"] > s.loc[FLOOR, "mean_oa_high"]
+                                else "within noise" if overlaps(x, FLOOR) else "below") for x in summary["system"]]
+    first = ["rank", "system", "pieces", "excerpts", "short_excerpts", "mean_oa", "mean_oa_low", "mean_oa_high"]
+    return summary.sort_values(["rank", "system"], na_position="last")[first + [c for c in summary if c not in first]].reset_index(drop=True)
 
 
-def continuation_metrics(pieces: pd.DataFrame) -> list[dict]:
-    """Per continued piece (transformer and LSTM): correlation of the continuation's pitch-class
-    histogram with the real continuation's, and the ratio of their note densities (notes/s)."""
+def task2_fits(pieces: pd.DataFrame, generated_midi: dict[str, Score], params: dict) -> pd.DataFrame:
+    """Task 2 against its own ceiling: per continued piece, the fit of the generated
+    continuation and of the real one to the same prefix (``music.continuation_fit``), means and
+    intervals over pieces."""
+    by_piece = dict(tuple(pieces.groupby("piece_id", sort=False)))
     rows = []
-    for task in ("continuation", "lstm_continuation"):
-        generated = pieces[pieces["system"] == f"{task}/continuation"]
-        for piece_id, table in generated.groupby("piece_id"):
-            folder = piece_id.rsplit("/", 1)[0]
-            reference = pieces[pieces["piece_id"] == f"{folder}/reference"]
-            if reference.empty or table.empty:
-                continue
-            ours, theirs = (np.bincount(t["pitch"] % 12, minlength=12) for t in (table, reference))
-            correlation = float(np.corrcoef(ours, theirs)[0, 1]) if ours.std() and theirs.std() else float("nan")
-            density = [len(t) / max(float(t["end"].max() - t["start"].min()), 1e-9) for t in (table, reference)]
-            rows.append({"task": task, "piece": folder, "pitch_class_correlation": correlation, "note_density_ratio": density[0] / density[1]})
-    return rows
+    for name, score in generated_midi.items():
+        task, *_, part = name.split("/")
+        if task not in TASK2 or part != "prefix":
+            continue
+        folder = name.rsplit("/", 1)[0]
+        prefix = notes_table(score)
+        for after in ("continuation", "reference"):
+            if f"{folder}/{after}" in by_piece:
+                rows.append({"task": task, "piece": folder, "part": after, **continuation_fit(prefix, by_piece[f"{folder}/{after}"])})
+    if not rows:
+        return pd.DataFrame()
+    bootstrap = params["bootstrap"]
+    return summarize_fit(pd.DataFrame(rows), bootstrap["resamples"], bootstrap["level"], np.random.default_rng(bootstrap["seed"]))
 
 
 def likelihood_table(transformer_metrics: dict, ngram_metrics: dict, lstm_metrics: dict) -> list[dict]:
@@ -166,7 +135,7 @@ def token_guard(generation_manifest: dict, params: dict) -> pd.DataFrame:
         log.warning("Generated set %s is not music yet: %s", system, reason)
     rows = [{"system": system, "grammar_error_share": f["grammar_error_share"], "notes_per_token": f["notes_per_token"],
              "real_grammar_error_share": real["grammar_error_share"], "real_notes_per_token": real["notes_per_token"],
-             "guard": f"FAIL: {failures[system]}" if system in failures else "ok"} for system, f in sets.items()]
+             "guard": f"FAIL: {failures[system]}" if system in failures else "ok"} for system, f in sets.items() if not is_real(system)]
     return pd.DataFrame(rows, columns=["system", "grammar_error_share", "notes_per_token", "real_grammar_error_share",
                                        "real_notes_per_token", "guard"])
 
@@ -175,18 +144,29 @@ def evaluate(
     generated_midi: dict[str, Score], baseline_midi: dict[str, Score], notes: pd.DataFrame, generation_manifest: dict,
     transformer_metrics: dict, ngram_metrics: dict, lstm_metrics: dict, params: dict,
 ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
-    """All generated and baseline pieces + the real notes + model metrics → the summary table
-    (one row per system, with the token guard's columns), a metrics JSON (likelihoods,
-    continuation metrics, guard) and the note table of every compared piece."""
-    pieces = collect_pieces(generated_midi, baseline_midi, notes)
-    summary, info = evaluate_systems(pieces, params)
-    guard = token_guard(generation_manifest, params)
-    summary = summary.merge(guard, on="system", how="left")
+    """All sets + the real notes + model metrics → the summary (one row per set at the main
+    excerpt length, with the robustness length's mean OA beside it, and the token guard), a
+    metrics JSON (likelihoods, Task 2 fits, guard, counts) and the excerpts' notes."""
+    pieces, lengths = collect_pieces(generated_midi, baseline_midi, notes)
+    seed = params["bootstrap"]["seed"]
+    excerpt_notes, excerpts = measure_excerpts(pieces, lengths, params["excerpt_seconds"], params)
+    summary = compare_systems(excerpts, params, seed)
+    _, robust = measure_excerpts(pieces, lengths, params["robustness_excerpt_seconds"], params)
+    at = f"at_{params['robustness_excerpt_seconds']:g}s"
+    robust_summary = compare_systems(robust, params, seed).rename(columns={
+        "excerpts": f"excerpts_{at}", "mean_oa": f"mean_oa_{at}", "mean_oa_low": f"mean_oa_{at}_low", "mean_oa_high": f"mean_oa_{at}_high"})
+    summary = summary.merge(robust_summary[["system", f"excerpts_{at}", f"mean_oa_{at}", f"mean_oa_{at}_low", f"mean_oa_{at}_high"]],
+                            on="system", how="left")
+    summary = rank_systems(summary, params).merge(token_guard(generation_manifest, params), on="system", how="left")
+    reference = excerpts.index[excerpts.index["system"] == REFERENCE]
+    fits = task2_fits(pieces, generated_midi, params)
     metrics = {
-        **info,
+        "excerpt_seconds": params["excerpt_seconds"],
+        "robustness_excerpt_seconds": params["robustness_excerpt_seconds"],
+        "reference": {"system": REFERENCE, "pieces": int(reference["piece_id"].nunique()), "excerpts": len(reference)},
         "likelihood": likelihood_table(transformer_metrics, ngram_metrics, lstm_metrics),
-        "continuation": continuation_metrics(pieces),
-        "ranking": list(summary["system"]),
-        "guard": {row.system: row.guard for row in guard.itertuples()},
+        "continuation_fit": fits.to_dict(orient="records"),
+        "ranking": [s for s in summary.dropna(subset=["rank"])["system"]],
+        "guard": {row.system: row.guard for row in summary.dropna(subset=["guard"]).itertuples()},
     }
-    return summary, metrics, pieces
+    return summary, metrics, excerpt_notes

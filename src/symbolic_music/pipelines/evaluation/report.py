@@ -5,61 +5,95 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+CEILING, FLOOR = "real/validation", "random"
+TASK1_PREFIXES = ("unconditioned/", "composer/")
+
 
 def _markdown(table: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table (index included when it is named)."""
-    if table.index.name:
-        table = table.reset_index()
+    """A DataFrame as a Markdown table."""
     cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
     rows = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
     rows += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
     return "\n".join(rows)
 
 
-def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict) -> str:
-    """Summary + metrics → ``evaluation_report.md``: the ranking, likelihoods, continuation
-    metrics and a plain-language reading computed from the numbers (nothing is tuned)."""
-    s = evaluation_summary.set_index("system")
-    # real music: the splits, and the prefixes and real continuations kept beside Task 2 outputs
-    generated = s.drop(index=[x for x in s.index if x.startswith("real/") or x.endswith(("/prefix", "/reference"))])
-    lines = ["# Evaluation report", ""]
+def with_interval(summary: pd.DataFrame, figure: str) -> pd.Series:
+    """``0.712 [0.65, 0.77]`` for each row of ``summary`` (``–`` where undefined)."""
+    return pd.Series([f"{v:.3f} [{lo:.2f}, {hi:.2f}]" if pd.notna(v) and pd.notna(lo) else f"{v:.3f}" if pd.notna(v) else "–"
+                      for v, lo, hi in zip(summary[figure], summary[f"{figure}_low"], summary[f"{figure}_high"])], index=summary.index)
+
+
+def guard_lines(evaluation_metrics: dict) -> list[str]:
+    """The token guard's failures, for the report's first lines."""
     failures = {system: verdict for system, verdict in evaluation_metrics.get("guard", {}).items() if verdict != "ok"}
-    if failures:
-        lines += [f"**Warning: {len(failures)} generated set(s) are not music yet** (the token guard):", ""]
-        lines += [f"- `{system}`: {verdict.removeprefix('FAIL: ')}" for system, verdict in failures.items()] + [""]
-    lines += ["Systems ranked by mean mgeval overlap area (OA) with the real test split (1 is the ceiling).", ""]
-    columns = ["rank", "pieces", "notes", "mean_oa", "mean_kl", "js_pitch_class", "js_interval", "scale_consistency", "polyphony",
-               "overall_quality_score", "overall_similarity", "grammar_error_share", "notes_per_token"]
-    lines += [_markdown(evaluation_summary.set_index("system")[[c for c in columns if c in evaluation_summary]]), ""]
-    lines += ["## Held-out likelihood (test split, bits per note; lower is better)", ""]
-    lines += [_markdown(pd.DataFrame(evaluation_metrics["likelihood"])), ""]
-    if evaluation_metrics["continuation"]:
-        table = pd.DataFrame(evaluation_metrics["continuation"]).groupby("task")[["pitch_class_correlation", "note_density_ratio"]].mean()
-        lines += ["## Continuations against the real continuation (means over pieces)", "", _markdown(table), ""]
-    lines += ["## Reading", ""]
-    generated = generated.dropna(subset=["mean_oa"])
-    if evaluation_metrics["reference_pieces"] < 2:
-        lines.append(f"- OA and KL are undefined: the test split has {evaluation_metrics['reference_pieces']} piece(s), "
-                     "and intra-set distances need at least two.")
-    if len(generated):
-        best = generated["mean_oa"].idxmax()
-        lines.append(f"- The generated set closest to real music is `{best}` (mean OA {generated.loc[best, 'mean_oa']:.3f}).")
-        transformer = generated[generated.index.str.startswith(("unconditioned/", "composer/"))]
-        if "random" in generated.index and len(transformer):  # both have a defined mean OA here
-            best_t = transformer["mean_oa"].idxmax()
-            verdict = "below" if generated.loc["random", "mean_oa"] < transformer.loc[best_t, "mean_oa"] else "NOT below"
-            lines.append(f"- The random baseline (mean OA {generated.loc['random', 'mean_oa']:.3f}) ranks {verdict} the best transformer set "
-                         f"`{best_t}` ({transformer.loc[best_t, 'mean_oa']:.3f}).")
-    if "real/validation" in s.index and not np.isnan(s.loc["real/validation", "mean_oa"]):
-        lines.append(f"- Real unseen music (the validation split) reaches mean OA {s.loc['real/validation', 'mean_oa']:.3f}: "
-                     "a generated set near that figure is as close to the test split as other real music is.")
+    if not failures:
+        return []
+    lines = [f"**Warning: {len(failures)} generated set(s) are not music yet** (the token guard):", ""]
+    return lines + [f"- `{system}`: {verdict.removeprefix('FAIL: ')}" for system, verdict in failures.items()] + [""]
+
+
+def reading(summary: pd.DataFrame, evaluation_metrics: dict) -> list[str]:
+    """Plain-language statements computed from the numbers (nothing is tuned)."""
+    s = summary.set_index("system")
+    lines = []
+    ranked = summary.dropna(subset=["rank"])
+    for first, second in zip(ranked["system"], ranked["system"][1:]):
+        a, b = s.loc[first], s.loc[second]
+        if a["mean_oa_low"] <= b["mean_oa_high"]:
+            lines.append(f"- `{first}` and `{second}` are within noise of each other (intervals overlap).")
+    unranked = summary[summary["rank"].isna()]
+    lines += [f"- `{row.system}` is not ranked: {row.note}." for row in unranked.itertuples()]
+    task1 = ranked[ranked["system"].str.startswith(TASK1_PREFIXES)]
+    if len(task1):
+        best = task1.iloc[0]
+        for baseline in ("random", "rule_based", "ngram"):
+            if baseline in s.index and pd.notna(s.loc[baseline, "rank"]):
+                verdict = ("above" if best["mean_oa_low"] > s.loc[baseline, "mean_oa_high"] else
+                           "below" if best["mean_oa_high"] < s.loc[baseline, "mean_oa_low"] else "within noise of")
+                lines.append(f"- The best transformer Task 1 set, `{best['system']}` (mean OA {best['mean_oa']:.3f}), ranks {verdict} "
+                             f"`{baseline}` ({s.loc[baseline, 'mean_oa']:.3f}).")
+    if CEILING in s.index and FLOOR in s.index:
+        lines.append(f"- Real unseen music (validation excerpts) scores {s.loc[CEILING, 'mean_oa']:.3f}, random notes "
+                     f"{s.loc[FLOOR, 'mean_oa']:.3f}: a set near the first is as close to the test split as other real music is.")
     likelihood = {row["model"]: row["bits_per_note"] for row in evaluation_metrics["likelihood"]}
-    lines.append(f"- On held-out likelihood the transformer needs {likelihood['transformer']:.2f} bits per note against "
-                 f"{likelihood[next(k for k in likelihood if k.endswith('-gram'))]:.2f} for the n-gram.")
-    lines.append("- mgeval features such as pitch count and pitch range grow with a piece's length, so sets of much "
-                 "shorter pieces than the test split (short samples, Task 2 snippets) score lower OA for that reason too.")
-    lines.append("- The original per-piece `overall_quality_score` is kept for continuity, but it rewards any music that stays "
-                 "in range and avoids leaps; rank systems by the distribution metrics above, not by it.")
-    lines += ["", "Plots: `evaluation_oa.png` (OA per feature), `evaluation_histograms.png` (pitch classes and intervals), "
-              "`evaluation_panels/<system>.png` (the original 12 panels per system).", ""]
+    ngram = next(k for k in likelihood if k.endswith("-gram"))
+    lines.append(f"- On held-out likelihood the transformer needs {likelihood['transformer']:.2f} bits per note, the {ngram} "
+                 f"{likelihood[ngram]:.2f}, a unigram {likelihood['token unigram (n-gram' + chr(39) + 's tokens)']:.2f}.")
+    return lines
+
+
+def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict) -> str:
+    """Summary + metrics → ``evaluation_report.md``: the guard's warnings first, then the ranking
+    with intervals, which differences are within noise, Task 2 against its own ceiling, and
+    the likelihoods."""
+    summary = evaluation_summary
+    seconds, reference = evaluation_metrics["excerpt_seconds"], evaluation_metrics["reference"]
+    robust = evaluation_metrics.get("robustness_excerpt_seconds")
+    lines = ["# Evaluation report", "", *guard_lines(evaluation_metrics)]
+    lines += [f"Every set is cut into excerpts of {seconds:g} s and compared with the {reference['excerpts']} excerpts of the real "
+              f"test split ({reference['pieces']} pieces): mgeval overlap area (OA, 1 = like the test split), with 95% bootstrap "
+              "intervals over pieces. Real validation excerpts are the ceiling, random notes the floor.", ""]
+    table = pd.DataFrame({
+        "rank": summary["rank"].map(lambda r: "" if pd.isna(r) else str(int(r))), "system": summary["system"],
+        "pieces": summary["pieces"], "excerpts": summary["excerpts"], "mean OA": with_interval(summary, "mean_oa"),
+        "JS pitch class": with_interval(summary, "js_pitch_class"), "JS interval": with_interval(summary, "js_interval"),
+    })
+    if robust and f"mean_oa_at_{robust:g}s" in summary:
+        table[f"mean OA, {robust:g} s excerpts"] = with_interval(summary, f"mean_oa_at_{robust:g}s")
+    for column in ("vs_ceiling", "vs_floor", "grammar_error_share"):
+        if column in summary:
+            table[column] = summary[column].map(lambda v: "–" if pd.isna(v) else v)
+    lines += [_markdown(table), "", "## Reading", "", *reading(summary, evaluation_metrics), ""]
+    fits = pd.DataFrame(evaluation_metrics["continuation_fit"])
+    if len(fits):
+        fit_table = pd.DataFrame({"task": fits["task"], "part": fits["part"], "pieces": fits["pieces"],
+                                  **{f: with_interval(fits, f) for f in ("key_correlation", "density_log_ratio", "velocity_difference")}})
+        lines += ["## Task 2 against its own ceiling", "",
+                  "Each continuation against its own prefix, beside the real continuation of the same prefix (`reference`, the ceiling): "
+                  "key correlation (higher is closer), |ln density ratio| and |velocity difference| (lower is closer).", "",
+                  _markdown(fit_table), ""]
+    lines += ["## Held-out likelihood (test split, bits per note; lower is better)", "",
+              _markdown(pd.DataFrame(evaluation_metrics["likelihood"])), ""]
+    lines += ["Plots: `evaluation_oa.png` (the ranking with intervals), `evaluation_histograms.png` (pitch classes and "
+              "intervals), `evaluation_panels/<system>.png` (the original 12 panels per set).", ""]
     return "\n".join(lines)

@@ -28,6 +28,7 @@ from symbolic_music.models.sampler import (
     validate_generation_params,
 )
 from symbolic_music.music.systems import token_figures
+from symbolic_music.music.timeline import bar_starts, bars_from
 from symbolic_music.music.vocabulary import Vocabulary, composer_token
 
 log = logging.getLogger(__name__)
@@ -74,11 +75,21 @@ def generate_pieces(model: GPT2LMHeadModel, tokenizer: Vocabulary, params: dict)
     return pieces, manifest
 
 
-def bar_prefix(vocabulary: Vocabulary, ids: list[int], bars: int) -> list[int] | None:
-    """The first ``bars`` bars of a piece's ids (up to the token that opens bar ``bars``), or
-    ``None`` when the piece has no more bars than that."""
-    starts = [i for i, token in enumerate(ids) if vocabulary.base_tokens([token])[:1] == ["Bar_None"]]
-    return ids[: starts[bars]] if len(starts) > bars else None
+def continuation_prompts(vocabulary: Vocabulary, strings: list[str], prefix_bars: int, seconds: float) -> list[tuple[int, list[str], list[str]]]:
+    """Where a piece can be continued: ``(bar, prompt, rest)`` for prompts of ``prefix_bars`` bars
+    whose real continuation lasts at least ``seconds``, the first at bar 0 and each next one at
+    the first bar after the previous real continuation (so none overlap). ``strings`` are the
+    piece's base tokens; a prompt past bar 0 starts with the tempo in effect there."""
+    timeline = vocabulary.timeline()
+    starts = bar_starts(strings, timeline)
+    end = timeline.end_seconds
+    found, bar = [], 0
+    while bar + prefix_bars < len(starts) and starts[bar + prefix_bars][1] + seconds <= end:
+        prompt = bars_from(strings, starts, bar, prefix_bars)
+        found.append((bar, prompt, list(strings[starts[bar + prefix_bars][0] :])))
+        following = starts[bar + prefix_bars][1] + seconds
+        bar = next((b for b, (_, start, _) in enumerate(starts) if start >= following), len(starts))
+    return found
 
 
 def continue_pieces(
@@ -89,37 +100,43 @@ def continue_pieces(
     pieces: pd.DataFrame,
     params: dict,
 ) -> tuple[dict[str, Score], dict]:
-    """Task 2: the first ``continuation.num_pieces`` test pieces with more than ``prefix_bars``
-    bars, prompted with BOS, their composer and their first ``prefix_bars`` bars, continued for
-    ``seconds``. Per piece, ``continuation/<piece>/`` holds ``prefix``, ``continuation``,
-    ``full`` and ``reference`` (the real music after the prefix, cut by the same length rule)."""
+    """Task 2: ``continuation.num_pieces`` prompts of ``prefix_bars`` bars from the test split,
+    each with at least ``seconds`` of real music after it, taken from the test pieces in turn
+    (each piece's first bars, then later bars of the pieces long enough), prompted with BOS and
+    the piece's composer, and continued for ``seconds``. Per prompt,
+    ``continuation/<piece>[@bar<N>]/`` holds ``prefix``, ``continuation``, ``full`` and
+    ``reference`` (the real music after the prefix, cut by the same length rule). Test pieces
+    too short for one prompt are listed in the manifest."""
     validate_generation_params(params)
     settings, vocabulary = params["continuation"], transformer_tokenizer
     composer_of = dict(zip(pieces["piece_id"], pieces["composer"]))
     file_of = dict(zip(pieces["piece_id"], pieces["midi_filename"]))
-    chosen, manifest = [], {"files": {}, "skipped_short_pieces": []}
+    per_piece, manifest = {}, {"files": {}, "skipped_short_pieces": []}
     for piece_id, base_ids in test_tokens.items():
-        if len(chosen) == settings["num_pieces"]:
-            break
-        ids = vocabulary.convert(base_ids, tokenizer)
-        prefix = bar_prefix(vocabulary, ids, settings["prefix_bars"])
-        if prefix is None:
+        found = continuation_prompts(vocabulary, tokenizer.base_tokens(base_ids), settings["prefix_bars"], params["seconds"])
+        if found:
+            per_piece[piece_id] = found
+        else:
             manifest["skipped_short_pieces"].append(piece_id)
-            continue
-        chosen.append((piece_id, ids, Request(prefix, composer_of.get(piece_id), params["seed"] + len(chosen))))
+    in_turn = [(piece_id, *found[depth]) for depth in range(max(map(len, per_piece.values()), default=0))
+               for piece_id, found in per_piece.items() if depth < len(found)]
+    chosen = []
+    for piece_id, bar, prompt, rest in in_turn[: settings["num_pieces"]]:
+        prompt_ids, rest_ids = vocabulary.from_base_tokens(prompt), vocabulary.from_base_tokens(rest)
+        chosen.append((piece_id, bar, rest_ids, Request(prompt_ids, composer_of.get(piece_id), params["seed"] + len(chosen))))
     if not chosen:
         return {}, manifest
     preset_name, length = params["continuation_preset"], Length(seconds=params["seconds"])
     started = time.perf_counter()
-    sampled = sample(model, vocabulary, [request for _, _, request in chosen], params["presets"][preset_name], length, params["sampler"])
+    sampled = sample(model, vocabulary, [request for *_, request in chosen], params["presets"][preset_name], length, params["sampler"])
     seconds = (time.perf_counter() - started) / len(chosen)
     outputs = {}
-    for (piece_id, ids, request), piece in zip(chosen, sampled):
-        reference = cut_to_length(vocabulary, ids, len(request.prompt), length, params["sampler"]["bar_tolerance_seconds"])
-        folder = f"continuation/{piece_id.replace('/', '__')}"
-        common = {"prompt": f"{file_of.get(piece_id, piece_id)}, bars 0-{settings['prefix_bars']}", "piece_id": piece_id,
-                  "composer": request.composer, "preset": preset_name, **params["presets"][preset_name], "seed": request.seed,
-                  "requested_seconds": params["seconds"]}
+    for (piece_id, bar, rest_ids, request), piece in zip(chosen, sampled):
+        reference = cut_to_length(vocabulary, request.prompt + rest_ids, len(request.prompt), length, params["sampler"]["bar_tolerance_seconds"])
+        folder = f"continuation/{piece_id.replace('/', '__')}" + (f"@bar{bar}" if bar else "")
+        common = {"prompt": f"{file_of.get(piece_id, piece_id)}, bars {bar}-{bar + settings['prefix_bars']}", "piece_id": piece_id,
+                  "bar": bar, "composer": request.composer, "preset": preset_name, **params["presets"][preset_name],
+                  "seed": request.seed, "requested_seconds": params["seconds"]}
         parts = {"prefix": (piece, "prompt", request.prompt), "continuation": (piece, "new", piece.tokens[piece.prompt_tokens :]),
                  "full": (piece, "full", piece.tokens), "reference": (reference, "new", reference.tokens[reference.prompt_tokens :])}
         for part, (source, which, part_tokens) in parts.items():
@@ -127,7 +144,7 @@ def continue_pieces(
             outputs[f"{folder}/{part}"] = score
             manifest["files"][f"{folder}/{part}"] = {**common, **describe(vocabulary, source, score, part_tokens),
                                                      "generation_seconds": round(seconds, 3) if part == "continuation" else 0.0}
-    log.info("Continued %d test pieces", len(chosen))
+    log.info("Continued %d prompts from %d test pieces", len(chosen), len({c[0] for c in chosen}))
     return outputs, manifest
 
 

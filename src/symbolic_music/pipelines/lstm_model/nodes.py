@@ -23,6 +23,7 @@ from symbolic_music.models.lstm import (
     lstm_loss,
     note_windows,
 )
+from symbolic_music.models.sampler import Length, cut_to_length, piece_score
 from symbolic_music.music.baselines import random_piece, rule_based_piece
 from symbolic_music.music.ngram import KneserNey, validate_ngram_settings
 from symbolic_music.music.plots import loss_curves
@@ -149,7 +150,8 @@ def fit_ngram_baseline(
     """Token JSON → a Kneser–Ney n-gram over the data_engineering tokens (BOS … EOS per piece),
     counted on train with its discounts tuned on validation; its validation and test bits per note
     beside the same model at order 1 (a discounted unigram, tuned the same way: the floor the
-    n-gram must beat), the chosen discounts, and ``num_samples`` sampled pieces (``ngram/sample_NNN``)."""
+    n-gram must beat), the chosen discounts, and ``num_samples`` sampled pieces of ``seconds``
+    (``ngram/sample_NNN``), cut by the sampler's length rule."""
     settings = params["baselines"]["ngram"]
     validate_ngram_settings(settings)
 
@@ -170,12 +172,12 @@ def fit_ngram_baseline(
         }
     log.info("Test bits/note: %d-gram %.3f, unigram %.3f", settings["order"], metrics["ngram"]["bits_per_note"], metrics["unigram"]["bits_per_note"])
     rng = np.random.default_rng(params["seed"])
-    pieces = {}
+    length, pieces = Length(seconds=params["baselines"]["seconds"]), {}
     for index in range(params["baselines"]["num_samples"]):
-        sampled = models["ngram"].sample([tokenizer.bos_id], settings["max_tokens"], tokenizer.eos_id, rng)
-        score = tokenizer.decode(sampled)
-        if score.note_num():
-            pieces[f"ngram/sample_{index:03d}"] = score
+        # past an EOS the n-gram starts a new piece, as it saw in training; the cut keeps the length asked for
+        sampled = models["ngram"].sample([tokenizer.bos_id], int(length.seconds * settings["max_tokens_per_second"]), -1, rng)
+        piece = cut_to_length(tokenizer, tokenizer.music_ids(sampled), 0, length, params["baselines"]["bar_tolerance_seconds"])
+        pieces[f"ngram/sample_{index:03d}"] = piece_score(tokenizer, piece)
     return metrics, pieces
 
 
@@ -188,10 +190,10 @@ def simple_baselines(notes: pd.DataFrame, params: dict) -> dict[str, Score]:
     pieces = {}
     rules = settings["rule_based"]
     for index in range(settings["num_samples"]):
-        pieces[f"random/sample_{index:03d}"] = random_piece(settings["num_notes"], tuple(settings["random"]["pitch_range"]), train, rng)
+        pieces[f"random/sample_{index:03d}"] = random_piece(settings["seconds"], tuple(settings["random"]["pitch_range"]), train, rng)
         tonic = rules["tonics"][index % len(rules["tonics"])]
         mode = rules["modes"][index % len(rules["modes"])]
-        pieces[f"rule_based/sample_{index:03d}"] = rule_based_piece(settings["num_notes"], tonic, mode, rules, rng)
+        pieces[f"rule_based/sample_{index:03d}"] = rule_based_piece(settings["seconds"], tonic, mode, rules, rng)
     return pieces
 
 
