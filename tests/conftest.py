@@ -66,6 +66,24 @@ def write_corpus(root: Path, num_pieces: int = 12) -> pd.DataFrame:
     return metadata
 
 
+MIDI_FOLDER_SUFFIXES = (".mid", ".MID", ".midi")
+
+
+def write_midi_folder(root: Path, per_label: dict[str, int], first_seed: int = 0) -> list[str]:
+    """Write ``per_label`` pieces in ``root/<label>/`` (label ``""``: the top level), suffixes
+    cycling through .mid, .MID and .midi, each a different ``make_score`` seed. Returns the
+    paths written, relative to ``root``."""
+    written, seed = [], first_seed
+    for label, count in per_label.items():
+        for index in range(count):
+            relative = str(Path(label) / f"piece_{index:02d}{MIDI_FOLDER_SUFFIXES[seed % 3]}")
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            make_score(seed).dump_midi(str(root / relative))
+            written.append(relative)
+            seed += 1
+    return written
+
+
 def raw_catalog(root: Path) -> DataCatalog:
     """The maestro environment's two raw entries, pointed at ``root``."""
     return DataCatalog(
