@@ -66,14 +66,41 @@ def write_corpus(root: Path, num_pieces: int = 12) -> pd.DataFrame:
     return metadata
 
 
-def raw_catalog(root: Path) -> DataCatalog:
-    """The maestro environment's two raw entries, pointed at ``root``."""
-    return DataCatalog(
+def with_engineering_params(catalog: DataCatalog, params: dict) -> DataCatalog:
+    """``catalog`` plus the parameters data_engineering reads (its own and the LSTM's window)."""
+    catalog["params:data_engineering"] = MemoryDataset(params["data_engineering"])
+    catalog["params:lstm_model.seq_length"] = MemoryDataset(params["lstm_model"]["seq_length"])
+    return catalog
+
+
+MIDI_FOLDER_SUFFIXES = (".mid", ".MID", ".midi")
+
+
+def write_midi_folder(root: Path, per_label: dict[str, int], first_seed: int = 0) -> list[str]:
+    """Write ``per_label`` pieces in ``root/<label>/`` (label ``""``: the top level), suffixes
+    cycling through .mid, .MID and .midi, each a different ``make_score`` seed. Returns the
+    paths written, relative to ``root``."""
+    written, seed = [], first_seed
+    for label, count in per_label.items():
+        for index in range(count):
+            relative = str(Path(label) / f"piece_{index:02d}{MIDI_FOLDER_SUFFIXES[seed % 3]}")
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            make_score(seed).dump_midi(str(root / relative))
+            written.append(relative)
+            seed += 1
+    return written
+
+
+def raw_catalog(root: Path, params: dict | None = None) -> DataCatalog:
+    """The maestro environment's two raw entries, pointed at ``root`` (with data_engineering's
+    parameters when ``params`` is given)."""
+    catalog = DataCatalog(
         {
             "raw_metadata": CSVDataset(filepath=str(root / "maestro-v3.0.0.csv"), load_args={"keep_default_na": False}),
             "raw_midi": PartitionedDataset(path=str(root), dataset="symbolic_music.datasets.MidiDataset", filename_suffix=".midi"),
         }
     )
+    return catalog if params is None else with_engineering_params(catalog, params)
 
 
 def project_copy(tmp_path: Path, params: dict) -> Path:
@@ -146,9 +173,7 @@ def engineered(corpus_root, params) -> dict:
     """Every output of data_engineering run once on the tiny corpus."""
     from symbolic_music.pipelines import data_engineering
 
-    catalog = raw_catalog(corpus_root)
-    catalog["params:data_engineering"] = MemoryDataset(params["data_engineering"])
-    return run_pipeline(data_engineering.create_pipeline(), catalog)
+    return run_pipeline(data_engineering.create_pipeline(), raw_catalog(corpus_root, params))
 
 
 @pytest.fixture(scope="session")

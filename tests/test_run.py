@@ -112,7 +112,7 @@ def test_maestro_env_skips_corrupt_and_empty_files(tmp_path, params):
     project = project_copy(tmp_path, params)
     root = project / "data" / "01_raw" / "maestro-v3.0.0"
     root.mkdir(parents=True)
-    metadata = write_corpus(root, num_pieces=6)
+    metadata = write_corpus(root, num_pieces=6).assign(split=["train"] * 4 + ["validation", "test"])  # every split non-empty
     (root / "2004" / "corrupt.midi").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01garbage")
     (root / "2005" / "empty.midi").write_bytes(b"")
     extra = metadata.iloc[:2].assign(midi_filename=["2004/corrupt.midi", "2005/empty.midi"])

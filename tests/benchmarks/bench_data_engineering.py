@@ -3,7 +3,7 @@ bare parse speed measured in the same run, at 1 and 2 worker processes.
 
 Run by hand or with ``make bench`` (not collected by pytest):
 
-    python tests/benchmarks/bench_data_engineering.py [--env base|maestro]
+    python tests/benchmarks/bench_data_engineering.py [--env base|maestro|midi_folder]
 
 It reads the corpus the chosen environment's catalog names (building the embedded corpus on
 first use) and writes nothing.
@@ -52,6 +52,7 @@ def main() -> None:
                 "raw_metadata": MemoryDataset(metadata),
                 "raw_midi": raw_midi,
                 "params:data_engineering": MemoryDataset(worker_params),
+                "params:lstm_model.seq_length": MemoryDataset(all_params["lstm_model"]["seq_length"]),
             }
         )
         started = time.perf_counter()

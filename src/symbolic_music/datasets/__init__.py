@@ -1,4 +1,5 @@
-"""Custom Kedro datasets: MIDI scores, the tokenizer, model checkpoints and the embedded corpus."""
+"""Custom Kedro datasets: MIDI scores, the tokenizer, model checkpoints, the embedded
+corpus and any folder of MIDI files."""
 
 from symbolic_music.datasets.checkpoints import (
     HFCheckpointDataset,
@@ -9,6 +10,7 @@ from symbolic_music.datasets.midi import (
     MidiDataset,
     MidiFolderDataset,
 )
+from symbolic_music.datasets.midi_folder import MidiFolderCorpusDataset, MidiPartitionsDataset
 from symbolic_music.datasets.music21_corpus import Music21CorpusDataset
 from symbolic_music.datasets.tokenizer import TokenizerDataset
 
@@ -16,7 +18,9 @@ __all__ = [
     "AudioFolderDataset",
     "HFCheckpointDataset",
     "MidiDataset",
+    "MidiFolderCorpusDataset",
     "MidiFolderDataset",
+    "MidiPartitionsDataset",
     "Music21CorpusDataset",
     "TokenizerDataset",
     "TorchCheckpointDataset",

@@ -10,8 +10,7 @@ from kedro_datasets._typing import ImagePreview
 from symusic import Score
 
 from symbolic_music.datasets._artifact import ArtifactDataset
-
-MIDI_SUFFIXES = (".mid", ".midi")
+from symbolic_music.music.corpus import MIDI_SUFFIXES
 
 
 class MidiDataset(ArtifactDataset):

@@ -10,16 +10,19 @@ import pandas as pd
 from symusic import Note, Score, Tempo, Track
 
 NOTE_COLUMNS = ["pitch", "velocity", "start", "end", "step", "duration"]
+PIANO_PROGRAMS = range(8)  # General MIDI 0-7: grand, bright, electric grand, honky-tonk, 2 electric pianos, harpsichord, clavinet
+TRACK_MODES = ("merge", "piano_only")
 
 
-def merged_piano_score(score: Score) -> Score:
+def merged_piano_score(score: Score, tracks: list[Track] | None = None) -> Score:
     """All pitched notes and pedals of ``score`` in one piano track (program 0), in ticks.
 
-    Drum tracks are dropped. Tempos, time and key signatures are kept. A score with no pitched
-    notes comes back with one empty track.
+    ``tracks`` (default: every track of ``score``) are the tracks merged; drum tracks among them
+    are dropped. Tempos, time and key signatures are kept. A score with no pitched notes comes
+    back with one empty track.
     """
     merged = Track(name="Piano", program=0, is_drum=False)
-    for track in score.tracks:
+    for track in score.tracks if tracks is None else tracks:
         if track.is_drum:
             continue
         merged.notes.extend(track.notes)
@@ -32,6 +35,41 @@ def merged_piano_score(score: Score) -> Score:
     result.key_signatures = score.key_signatures.copy()
     result.tracks.append(merged)
     return result
+
+
+def validate_tracks_mode(tracks: str) -> None:
+    """Raise ``ValueError`` naming ``data_engineering.tracks`` unless it is a known mode."""
+    if tracks not in TRACK_MODES:
+        raise ValueError(f"data_engineering.tracks must be one of {list(TRACK_MODES)}, got {tracks!r}")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def piano_part(score: Score, tracks: str = "merge") -> tuple[Score, dict]:
+    """One piano track out of a score of any number of tracks, and a summary of what was done.
+
+    ``tracks="merge"`` merges every pitched track into the piano part; ``"piano_only"`` keeps
+    only the tracks whose General MIDI program is a piano (0-7). Drum tracks are always dropped.
+    The summary counts tracks that hold notes: ``{"tracks", "drum_tracks_dropped", "piano_tracks",
+    "kept"}``, ``kept`` in words ("merged 4 tracks", "kept 1 piano track of 4": of the pitched
+    tracks). With no piano track under ``piano_only`` the score comes back with no notes.
+    """
+    validate_tracks_mode(tracks)
+    sounding = [track for track in score.tracks if len(track.notes)]
+    pitched = [track for track in sounding if not track.is_drum]
+    piano = [track for track in pitched if track.program in PIANO_PROGRAMS]
+    # pedal-only tracks have no notes but still belong to the part they were recorded with
+    kept = None if tracks == "merge" else [t for t in score.tracks if not t.is_drum and t.program in PIANO_PROGRAMS]
+    summary = {
+        "tracks": len(sounding),
+        "drum_tracks_dropped": len(sounding) - len(pitched),
+        "piano_tracks": len(piano),
+        "kept": f"merged {_plural(len(pitched), 'track')}" if tracks == "merge"
+        else f"kept {_plural(len(piano), 'piano track')} of {len(pitched)}",
+    }
+    return merged_piano_score(score, kept), summary
 
 
 def notes_table(score: Score) -> pd.DataFrame:

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 
 import pandas as pd
 import pytest
-from kedro.io import MemoryDataset
+from kedro.io import DataCatalog, DatasetError
 from symusic import Score
 
+from symbolic_music.datasets import MidiDataset, MidiFolderCorpusDataset, MidiPartitionsDataset
+from symbolic_music.music.corpus import piece_id_of
 from symbolic_music.pipelines import data_engineering
 from symbolic_music.pipelines.data_engineering.nodes import (
+    check_corpus_size,
     compute_reference_statistics,
     create_tokenizer,
     extract_notes,
     load_scores,
     tokenize_pieces,
+    unreadable_reason,
     validate_metadata,
 )
-from tests.conftest import make_score, raw_catalog, run_pipeline, write_corpus
+from tests.conftest import make_score, raw_catalog, run_pipeline, with_engineering_params, write_corpus, write_midi_folder
 
 
 def _loaders(scores: dict[str, Score]) -> dict:
@@ -75,7 +81,7 @@ def test_load_scores_skips_and_reports_bad_files(params):
         return Score.from_midi(b"")
 
     loaders = {"2004/p0": lambda: make_score(0), "2004/p1": corrupt, "2004/p2": empty, "2004/p3": lambda: Score(480)}
-    scores, kept, report = load_scores(pieces, loaders)
+    scores, kept, report = load_scores(pieces, loaders, params["data_engineering"])
     assert list(scores) == ["2004/p0"] and list(kept["piece_id"]) == ["2004/p0"]
     reasons = {entry["midi_filename"]: entry["reason"] for entry in report["skipped"]}
     assert set(reasons) == {"2004/p1.midi", "2004/p2.midi", "2004/p3.midi"}
@@ -89,7 +95,7 @@ def test_load_scores_merges_tracks_into_one_piano_track(params):
     two_tracks = make_score(1)
     two_tracks.tracks.append(make_score(2).tracks[0])
     pieces = validate_metadata(_metadata(2), _loaders({"2004/p0": two_tracks, "2004/p1": make_score(3)}), params["data_engineering"])
-    scores, _, _ = load_scores(pieces, _loaders({"2004/p0": two_tracks, "2004/p1": make_score(3)}))
+    scores, _, _ = load_scores(pieces, _loaders({"2004/p0": two_tracks, "2004/p1": make_score(3)}), params["data_engineering"])
     assert len(scores["2004/p0"].tracks) == 1
     assert scores["2004/p0"].note_num() == two_tracks.note_num()
 
@@ -157,7 +163,7 @@ def test_whole_pipeline_on_tiny_corpus(engineered):
 
 def test_maestro_layout_with_corrupt_and_empty_files(tmp_path, params):
     """Acceptance: a corrupt and an empty file among real pieces are skipped and reported."""
-    metadata = write_corpus(tmp_path, num_pieces=6)
+    metadata = write_corpus(tmp_path, num_pieces=6).assign(split=["train"] * 4 + ["validation", "test"])
     (tmp_path / "2004" / "corrupt.midi").write_bytes(b"MThd\x00\x00\x00\x06garbage")
     (tmp_path / "2004" / "empty.midi").write_bytes(b"")
     bad_rows = pd.DataFrame([
@@ -165,12 +171,12 @@ def test_maestro_layout_with_corrupt_and_empty_files(tmp_path, params):
         {**metadata.iloc[0].to_dict(), "midi_filename": "2004/empty.midi", "canonical_title": "empty"},
     ])
     pd.concat([metadata, bad_rows]).to_csv(tmp_path / "maestro-v3.0.0.csv", index=False)
-    catalog = raw_catalog(tmp_path)
-    catalog["params:data_engineering"] = MemoryDataset(params["data_engineering"])
+    catalog = raw_catalog(tmp_path, params)
     out = run_pipeline(data_engineering.create_pipeline(), catalog)
     report = out["data_quality_report"]
     assert {e["midi_filename"] for e in report["skipped"]} == {"2004/corrupt.midi", "2004/empty.midi"}
     assert all(e["reason"].startswith("unreadable MIDI") for e in report["skipped"])
+    assert str(tmp_path) not in json.dumps(report)  # files are named by their path inside the corpus
     tokenized = {**out["train_tokens"], **out["validation_tokens"], **out["test_tokens"]}
     assert len(tokenized) == 6
 
@@ -178,8 +184,7 @@ def test_maestro_layout_with_corrupt_and_empty_files(tmp_path, params):
 def test_missing_file_stops_the_pipeline_naming_it(tmp_path, params):
     write_corpus(tmp_path, num_pieces=4)
     shutil.rmtree(tmp_path / "2005")
-    catalog = raw_catalog(tmp_path)
-    catalog["params:data_engineering"] = MemoryDataset(params["data_engineering"])
+    catalog = raw_catalog(tmp_path, params)
     with pytest.raises(FileNotFoundError, match="2005/piece_01.midi"):
         run_pipeline(data_engineering.create_pipeline(), catalog)
 
@@ -193,3 +198,101 @@ def test_two_workers_give_the_serial_output(engineered, params):
         engineered["train_tokens"], engineered["validation_tokens"], engineered["test_tokens"],
     )
     pd.testing.assert_frame_equal(extract_notes(scores, pieces, parallel), engineered["notes"])
+
+
+def _band_score() -> Score:
+    """Two piano tracks (programs 0 and 1), a string track (48) and a drum track, through MIDI bytes."""
+    score = make_score(0)
+    for seed, program, is_drum in ((1, 1, False), (2, 48, False), (3, 0, True)):
+        track = make_score(seed).tracks[0]
+        track.program, track.is_drum = program, is_drum
+        score.tracks.append(track)
+    return Score.from_midi(score.dumps_midi())
+
+
+def _one_piece(midi_filename: str) -> pd.DataFrame:
+    return pd.DataFrame({"piece_id": [piece_id_of(midi_filename)], "composer": ["A"], "title": ["t"], "split": ["train"],
+                         "year": [0], "midi_filename": [midi_filename]})
+
+
+@pytest.mark.parametrize("tracks, notes_from, kept", [
+    ("merge", (0, 1, 2), "merged 3 tracks"),
+    ("piano_only", (0, 1), "kept 2 piano tracks of 3"),
+])
+def test_tracks_parameter_on_a_multi_track_file(params, tracks, notes_from, kept):
+    band = _band_score()
+    scores, _, report = load_scores(_one_piece("band/x.mid"), {"band/x": lambda: band}, {**params["data_engineering"], "tracks": tracks})
+    assert len(scores["band/x"].tracks) == 1
+    assert scores["band/x"].note_num() == sum(band.tracks[i].note_num() for i in notes_from)
+    assert report["tracks_mode"] == tracks
+    assert report["track_handling"] == [
+        {"midi_filename": "band/x.mid", "tracks": 4, "drum_tracks_dropped": 1, "piano_tracks": 2, "kept": kept}
+    ]
+
+
+def test_piano_only_skips_a_file_without_piano_and_lists_no_single_piano_file(params):
+    strings = make_score(4)
+    strings.tracks[0].program = 48
+    pieces = pd.concat([_one_piece("a/strings.mid"), _one_piece("a/solo.mid")], ignore_index=True)
+    loaders = {"a/strings": lambda: strings, "a/solo": lambda: make_score(5)}
+    scores, _, report = load_scores(pieces, loaders, {**params["data_engineering"], "tracks": "piano_only"})
+    assert list(scores) == ["a/solo"] and report["track_handling"] == []
+    assert report["skipped"] == [{"midi_filename": "a/strings.mid", "piece_id": "a/strings",
+                                  "reason": "no piano track (General MIDI programs 0-7) among 1 pitched track"}]
+
+
+def test_unknown_tracks_mode_is_named(params):
+    with pytest.raises(ValueError, match="data_engineering.tracks"):
+        load_scores(_one_piece("a/x.mid"), {"a/x": lambda: make_score(0)}, {**params["data_engineering"], "tracks": "all"})
+
+
+def test_reasons_name_files_by_relative_path_only(tmp_path, params):
+    """Kedro's DatasetError repeats the absolute filepath; the report must not."""
+    (tmp_path / "2004").mkdir()
+    (tmp_path / "2004" / "corrupt.midi").write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    loaders = {"2004/corrupt": MidiDataset(filepath=str(tmp_path / "2004" / "corrupt.midi")).load,
+               "2004/gone": MidiDataset(filepath=str(tmp_path / "2004" / "gone.midi")).load}
+    pieces = pd.concat([_one_piece("2004/corrupt.midi"), _one_piece("2004/gone.midi")], ignore_index=True)
+    _, _, report = load_scores(pieces, loaders, params["data_engineering"])
+    reasons = [entry["reason"] for entry in report["skipped"]]
+    assert len(reasons) == 2 and not any(str(tmp_path) in reason for reason in reasons)
+    assert reasons[0].startswith("unreadable MIDI: MiniMidi")
+    assert reasons[1] == "unreadable MIDI: MidiDataset: nothing saved at '2004/gone.midi'."
+    error = DatasetError(f"Failed while loading data from dataset MidiDataset(filepath='/data/My Music/a/b.mid')")
+    assert unreadable_reason(error, "a/b.mid") == "unreadable MIDI: Failed while loading data from dataset MidiDataset(filepath='a/b.mid')"
+
+
+def test_too_few_pieces_stop_the_run_naming_folder_and_counts(params):
+    loaded = pd.DataFrame({"piece_id": list("abcd"), "split": ["train", "train", "validation", "test"], "num_notes": [50, 50, 50, 5]})
+    report = {"pieces_listed": 6, "pieces_skipped": 2}
+    settings = {**params["data_engineering"], "raw_folder": "data/01_raw/midi_folder"}
+    with pytest.raises(ValueError) as error:
+        check_corpus_size(loaded, report, settings, 32)
+    message = str(error.value)
+    assert "in data/01_raw/midi_folder: found 3 (train 2, validation 1, test 0)" in message
+    assert "need at least 3 (train 1, validation 1, test 1" in message
+    assert "6 files were listed and 2 skipped" in message and "more than 32 notes" in message
+    assert check_corpus_size(loaded, report, settings, 4) is loaded
+
+
+def _midi_folder_catalog(root, params) -> DataCatalog:
+    catalog = DataCatalog({"raw_metadata": MidiFolderCorpusDataset(path=str(root)), "raw_midi": MidiPartitionsDataset(path=str(root))})
+    return with_engineering_params(catalog, {**params, "data_engineering": {**params["data_engineering"], "raw_folder": str(root)}})
+
+
+def test_a_midi_folder_runs_like_maestro_and_reports_bad_files_by_relative_path(tmp_path, params):
+    write_midi_folder(tmp_path, {"alpha": 5, "beta": 5})
+    (tmp_path / "alpha" / "corrupt.MID").write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    (tmp_path / "beta" / "silent.midi").write_bytes(Score(480).dumps_midi())
+    out = run_pipeline(data_engineering.create_pipeline(), _midi_folder_catalog(tmp_path, params))
+    report = out["data_quality_report"]
+    assert {e["midi_filename"]: e["reason"][:15] for e in report["skipped"]} == {"alpha/corrupt.MID": "unreadable MIDI", "beta/silent.midi": "no notes"}
+    assert str(tmp_path) not in json.dumps(report)
+    assert report["pieces_per_split"] == {"train": 6, "validation": 2, "test": 2}
+    assert set(out["pieces"]["composer"]) == {"alpha", "beta"}
+
+
+def test_a_folder_too_small_to_split_stops_naming_it(tmp_path, params):
+    write_midi_folder(tmp_path, {"alpha": 4, "beta": 3})  # under 5 per label: nothing is held out
+    with pytest.raises(ValueError, match=rf"Too few usable pieces in {re.escape(str(tmp_path))}: found 7 \(train 7, validation 0, test 0\), need at least 3"):
+        run_pipeline(data_engineering.create_pipeline(), _midi_folder_catalog(tmp_path, params))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
-from pathlib import PurePosixPath
 
 import pandas as pd
 from symusic import Score
 
-from symbolic_music.music.notes import merged_piano_score, notes_table
+from symbolic_music.music.corpus import MIN_GROUP_TO_HOLD_OUT, piece_id_of
+from symbolic_music.music.notes import notes_table, piano_part
 from symbolic_music.music.statistics import reference_statistics
 from symbolic_music.music.tokens import build_tokenizer
 from symbolic_music.music.vocabulary import Vocabulary
@@ -19,11 +20,6 @@ log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ["canonical_composer", "canonical_title", "split", "year", "midi_filename"]
 SPLITS = ("train", "validation", "test")
-
-
-def piece_id_of(midi_filename: str) -> str:
-    """The piece's id: its MIDI path inside the corpus folder, without suffix."""
-    return str(PurePosixPath(midi_filename).with_suffix(""))
 
 
 def _apply_split_strategy(metadata: pd.DataFrame, split: dict) -> pd.DataFrame:
@@ -65,24 +61,47 @@ def validate_metadata(raw_metadata: pd.DataFrame, raw_midi: dict[str, Callable],
     ].reset_index(drop=True)
 
 
-def load_scores(checked_pieces: pd.DataFrame, raw_midi: dict[str, Callable]) -> tuple[dict[str, Score], pd.DataFrame, dict]:
+def unreadable_reason(error: Exception, midi_filename: str) -> str:
+    """Why a MIDI file could not be loaded, naming it only by ``midi_filename`` (its path inside
+    the corpus folder). Kedro's wrapper, which repeats the dataset's absolute ``filepath``, is
+    dropped for the root cause, and any absolute path ending in the file's name is shortened to it."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    absolute = r"(?:\w[\w+.-]*://)?(?:[A-Za-z]:)?/[^'\"\n]*?" + re.escape(midi_filename)
+    return "unreadable MIDI: " + re.sub(absolute, lambda _: midi_filename, str(error) or type(error).__name__)
+
+
+ONE_PIANO_TRACK = {"tracks": 1, "drum_tracks_dropped": 0, "piano_tracks": 1}  # files left out of track_handling
+
+
+def load_scores(
+    checked_pieces: pd.DataFrame, raw_midi: dict[str, Callable], params: dict
+) -> tuple[dict[str, Score], pd.DataFrame, dict]:
     """Piece table + MIDI loaders → ({piece_id: one-track piano Score}, kept pieces, quality report).
 
-    A file symusic cannot parse, an empty file and a file with no notes are each skipped with a
-    logged warning and an entry (file and reason) in the report; every other piece is kept.
+    ``params["tracks"]`` makes the piano part (``music.notes.piano_part``): ``merge`` plays every
+    pitched track on the piano, ``piano_only`` keeps General MIDI programs 0-7; drums are dropped.
+    A file symusic cannot parse, an empty file, a file with no notes and (``piano_only``) a file
+    with no piano track are each skipped with a logged warning and an entry (file and reason) in
+    the report's ``skipped``; ``track_handling`` lists what was done to every kept file that was
+    not already one piano track. Files are named by ``midi_filename``, never by absolute path.
     """
-    scores, skipped = {}, []
+    scores, skipped, track_handling = {}, [], []
     for row in checked_pieces.itertuples(index=False):
         try:
             score = raw_midi[row.piece_id]()
         except Exception as error:  # symusic raises RuntimeError; fsspec/IO errors are skips too
-            reason = f"unreadable MIDI: {error}"
+            reason = unreadable_reason(error, row.midi_filename)
         else:
-            score = merged_piano_score(score)
+            score, summary = piano_part(score, params["tracks"])
+            pitched = summary["tracks"] - summary["drum_tracks_dropped"]
             if score.note_num() > 0:
                 scores[row.piece_id] = score
+                if {k: summary[k] for k in ONE_PIANO_TRACK} != ONE_PIANO_TRACK:
+                    track_handling.append({"midi_filename": row.midi_filename, **summary})
                 continue
-            reason = "no notes"
+            among = f"{pitched} pitched track{'s' * (pitched != 1)}"
+            reason = f"no piano track (General MIDI programs 0-7) among {among}" if pitched else "no notes"
         log.warning("Skipping %s: %s", row.midi_filename, reason)
         skipped.append({"midi_filename": row.midi_filename, "piece_id": row.piece_id, "reason": reason})
     pieces = checked_pieces[checked_pieces["piece_id"].isin(scores.keys())].reset_index(drop=True)
@@ -95,10 +114,37 @@ def load_scores(checked_pieces: pd.DataFrame, raw_midi: dict[str, Callable]) -> 
         "pieces_loaded": int(len(pieces)),
         "pieces_skipped": len(skipped),
         "skipped": skipped,
+        "tracks_mode": params["tracks"],
+        "track_handling": track_handling,
         "pieces_per_split": {s: int((pieces["split"] == s).sum()) for s in SPLITS},
     }
     log.info("Loaded %d of %d pieces (%d skipped)", len(pieces), len(checked_pieces), len(skipped))
     return scores, pieces, report
+
+
+def check_corpus_size(loaded_pieces: pd.DataFrame, data_quality_report: dict, params: dict, lstm_seq_length: int) -> pd.DataFrame:
+    """Loaded pieces → the same table, once every split holds ``params["min_pieces"][split]``
+    pieces that every model can use: pieces with more notes than the LSTM's window
+    (``lstm_model.seq_length``), since a shorter one gives the LSTM nothing to predict.
+
+    Raises ``ValueError`` naming the corpus folder (``params["raw_folder"]``), the pieces found
+    and needed per split, and how many files were skipped. It runs after ``load_scores``, so the
+    data-quality report that lists the skipped files is already saved.
+    """
+    needed = {s: int(params["min_pieces"][s]) for s in SPLITS}
+    usable = loaded_pieces[loaded_pieces["num_notes"] > lstm_seq_length]
+    found = {s: int((usable["split"] == s).sum()) for s in SPLITS}
+    if all(found[s] >= needed[s] for s in SPLITS):
+        return loaded_pieces
+    raise ValueError(
+        f"Too few usable pieces in {params['raw_folder']}: found {len(usable)} "
+        f"({', '.join(f'{s} {found[s]}' for s in SPLITS)}), need at least {sum(needed.values())} "
+        f"({', '.join(f'{s} {needed[s]}' for s in SPLITS)}; data_engineering.min_pieces). "
+        f"{data_quality_report['pieces_listed']} files were listed and {data_quality_report['pieces_skipped']} skipped "
+        f"(see data_quality_report); a piece counts when it has more than {lstm_seq_length} notes (lstm_model.seq_length). "
+        "Add MIDI files: in the midi_folder environment a label (subfolder) holds pieces out for "
+        f"validation and test only from {MIN_GROUP_TO_HOLD_OUT} pieces up."
+    )
 
 
 def create_tokenizer(params: dict) -> Vocabulary:

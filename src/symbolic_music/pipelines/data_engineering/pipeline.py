@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from symbolic_music.pipelines.data_engineering.nodes import (
+    check_corpus_size,
     compute_reference_statistics,
     create_tokenizer,
     extract_notes,
@@ -16,7 +17,10 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(validate_metadata, ["raw_metadata", "raw_midi", "params:data_engineering"], "checked_pieces", name="validate_metadata_node"),
-            Node(load_scores, ["checked_pieces", "raw_midi"], ["scores", "pieces", "data_quality_report"], name="load_scores_node"),
+            Node(load_scores, ["checked_pieces", "raw_midi", "params:data_engineering"], ["scores", "loaded_pieces", "data_quality_report"],
+                 name="load_scores_node"),
+            Node(check_corpus_size, ["loaded_pieces", "data_quality_report", "params:data_engineering", "params:lstm_model.seq_length"],
+                 "pieces", name="check_corpus_size_node"),
             Node(create_tokenizer, "params:data_engineering", "tokenizer", name="create_tokenizer_node"),
             Node(
                 tokenize_pieces,
