@@ -18,7 +18,7 @@ def test_unreadable_prompt_is_a_clear_error(tmp_path, capsys):
 def test_missing_checkpoint_is_a_clear_error(tmp_path, params, capsys):
     project = project_copy(tmp_path, params)
     assert main(["--out", str(tmp_path / "o.mid"), "--project", str(project)]) == 2
-    assert "no trained transformer" in capsys.readouterr().err
+    assert "no trained 'transformer'" in capsys.readouterr().err
 
 
 def test_a_prompt_without_notes_is_a_clear_error(tmp_path, capsys):

@@ -184,3 +184,29 @@ def test_the_cli_gives_the_pipelines_notes(oracle_run, tmp_path):
     end = min(pipeline[-1][0], cli[-1][0])
     assert len(_window(pipeline, end)) > len(_notes(Score(str(folder / "prefix.mid")))) + 4
     assert _window(cli, end) == _window(pipeline, end)
+
+
+def _manifest(project: Path) -> dict:
+    return json.loads(_latest(project / "data" / "07_model_output" / "generation_manifest.json").read_text())
+
+
+def test_reproduce_gives_the_pipelines_notes(oracle_run, tmp_path):
+    project, _, _ = oracle_run
+    generated = _generated(project)
+    for path in [next((generated / "composer").rglob("sample_000.mid")), next((generated / "continuation").rglob("full.mid"))]:
+        out = tmp_path / f"again_{path.parent.name}.mid"
+        command = [sys.executable, "-m", "symbolic_music.generate", "--reproduce", str(path), "--out", str(out), "--project", str(project)]
+        result = subprocess.run(command, cwd=project, env=_kedro_env(), capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert _notes(Score(str(out))) == _notes(Score(str(path))), path
+
+
+def test_a_memorizing_model_is_flagged_as_copying(oracle_run):
+    project, _, _ = oracle_run
+    manifest = _manifest(project)
+    # the transformer's pieces of a real composer and its continuations (the LSTM's timing is a regression, never verbatim)
+    memorized = [name for name in manifest["files"] if name.startswith(("composer/Ada", "composer/Ben"))
+                 or (name.startswith("continuation/") and name.endswith("/continuation"))]
+    assert len(memorized) == 4
+    assert memorized and all(manifest["files"][name]["copying"]["copied"] for name in memorized), manifest["copying"]
+    assert all(manifest["files"][name]["copying"]["copied_from"]["piece_id"].startswith("train/") for name in memorized)

@@ -11,7 +11,8 @@ from kedro.io.core import Version
 from kedro_datasets.json import JSONDataset
 
 from symbolic_music.datasets import HFCheckpointDataset, TokenizerDataset, TorchCheckpointDataset
-from symbolic_music.pipelines.generation.nodes import continue_pieces, generate_lstm_pieces, generate_pieces
+from symbolic_music.pipelines.generation.lstm import generate_lstm_pieces
+from symbolic_music.pipelines.generation.nodes import continue_pieces, generate_pieces
 from symbolic_music.pipelines.lstm_model.nodes import train_lstm
 from symbolic_music.pipelines.transformer_model.nodes import encode_sequences, prepare_transformer_tokenizer
 

@@ -274,3 +274,25 @@ def copy_threshold(real_longest_runs, percentile: float = 99.0) -> float:
     if not 0 <= percentile <= 100:
         raise ValueError(f"percentile must be within 0..100, got {percentile}")
     return float(np.percentile(runs, percentile))
+
+
+def copy_report(pieces: dict[str, pd.DataFrame], train_notes: pd.DataFrame, real_notes: dict[str, pd.DataFrame],
+                n: int, max_copied_notes: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The check as the pipelines run it: index the training split once, measure ``pieces`` and
+    the real held-out ``real_notes`` (cut like the pieces, so lengths match: the baseline), and
+    flag (``copied``) each piece or real excerpt whose longest run exceeds ``max_copied_notes``
+    (set from real data with ``copy_threshold``). Returns both tables."""
+    index = CopyIndex(train_notes, n)
+    tables = [memorization_table(group, index) for group in (pieces, real_notes)]
+    return tuple(table.assign(copied=table["longest_run_notes"] > max_copied_notes) for table in tables)
+
+
+def held_out_pieces(notes: pd.DataFrame, split: str, seconds: float) -> dict[str, pd.DataFrame]:
+    """The real pieces of ``split`` (a note table with ``split`` and ``piece_id``) cut into
+    excerpts of ``seconds``, so their longest runs are measured at a generated piece's length."""
+    from symbolic_music.music.excerpts import cut_excerpts
+
+    held_out = notes[notes["split"] == split]
+    excerpt_notes, index = cut_excerpts(held_out, held_out.groupby("piece_id", sort=False)["end"].max().to_dict(), seconds)
+    by_excerpt = dict(tuple(excerpt_notes.groupby("excerpt_id", sort=False)))
+    return {e: by_excerpt[e] for e in index["excerpt_id"] if e in by_excerpt}

@@ -19,6 +19,7 @@ from symbolic_music.music.metrics import js_divergence
 from symbolic_music.music.notes import notes_table
 from symbolic_music.music.systems import system_of
 from symbolic_music.pipelines import evaluation
+from symbolic_music.pipelines.evaluation.checks import memorization_summary
 from symbolic_music.pipelines.evaluation.nodes import evaluate, likelihood_table
 from symbolic_music.pipelines.evaluation.plots import (
     plot_histograms,
@@ -110,12 +111,14 @@ def yardstick(params):
     notes = _split_notes({"test": [0, 1, 2, 3, 4, 5], "validation": [6, 7, 8, 9, 10, 11]})
     generated = {f"unconditioned/balanced/sample_{i:03d}": make_score(20 + i) for i in range(6)}
     generated |= {f"tiny/sample_{i:03d}": make_score(40 + i) for i in range(2)}
-    summary, metrics, excerpts = evaluate(generated, _random_pieces(notes, 6, 30.0), notes, MANIFEST, *METRICS.values(), params["evaluation"])
-    return summary.set_index("system"), metrics, excerpts
+    baselines = _random_pieces(notes, 6, 30.0)
+    summary, metrics, excerpts = evaluate(generated, baselines, notes, MANIFEST, *METRICS.values(), params["evaluation"])
+    copies = memorization_summary(generated, baselines, notes.assign(split=notes["split"].replace({"validation": "train"})), params["generation"])
+    return summary.set_index("system"), metrics, excerpts, copies
 
 
 def test_real_music_scores_as_real_and_random_notes_as_the_floor(yardstick):
-    s, metrics, _ = yardstick
+    s, metrics, _, _ = yardstick
     assert "real/test" not in s.index and metrics["reference"]["pieces"] == 6
     real, more_real, noise = s.loc["real/validation"], s.loc["unconditioned/balanced"], s.loc["random"]
     assert more_real["mean_oa_low"] <= real["mean_oa_high"] and real["mean_oa_low"] <= more_real["mean_oa_high"]  # within noise
@@ -129,21 +132,21 @@ def test_real_music_scores_as_real_and_random_notes_as_the_floor(yardstick):
 
 
 def test_a_set_too_small_is_not_ranked_and_says_why(yardstick):
-    s, metrics, _ = yardstick
+    s, metrics, _, _ = yardstick
     assert pd.isna(s.loc["tiny", "rank"]) and s.loc["tiny", "note"].startswith("too few to rank: 2 pieces")
     assert "tiny" not in metrics["ranking"]
     assert sorted(s["rank"].dropna()) == list(range(1, len(metrics["ranking"]) + 1))
 
 
 def test_excerpts_have_one_length(yardstick, params):
-    _, _, excerpts = yardstick
+    _, _, excerpts, _ = yardstick
     seconds = params["evaluation"]["excerpt_seconds"]
     assert excerpts["start"].between(0, seconds).all() and (excerpts["end"] <= seconds + 1e-9).all()
 
 
 def test_the_report_ranks_with_intervals_and_names_what_it_cannot_rank(yardstick):
-    s, metrics, _ = yardstick
-    report = write_report(s.reset_index(), {**metrics, "guard": {"unconditioned/balanced": "FAIL: grammar-error share 0.300 > 0.1"}})
+    s, metrics, _, copies = yardstick
+    report = write_report(s.reset_index(), {**metrics, "guard": {"unconditioned/balanced": "FAIL: grammar-error share 0.300 > 0.1"}}, copies)
     head = "\n".join(report.splitlines()[:6])
     assert "1 generated set(s) are not music yet" in head and "`unconditioned/balanced`" in head
     assert "`tiny` is not ranked: too few to rank: 2 pieces" in report
@@ -209,10 +212,21 @@ def test_original_piece_metrics_known_values(params):
 
 
 def test_system_panels_have_twelve_panels_and_real_velocity(yardstick, params):
-    _, _, excerpts = yardstick
+    _, _, excerpts, _ = yardstick
     figures = plot_system_panels(excerpts[excerpts["system"].isin(["real/test", "real/validation", "unconditioned/balanced"])], params["evaluation"])
     figures["x.png"] = figures.pop("unconditioned__balanced.png")
     assert set(figures) == {"x.png", "real__validation.png"}
     velocity_axis = figures["x.png"].axes[5]
     assert velocity_axis.get_title() == "velocity" and len(velocity_axis.patches) > 0
     assert len(figures["x.png"].axes) == 12
+
+
+def test_the_copying_check_flags_copies_of_train_pieces_and_not_random_notes(yardstick, params):
+    """The validation pieces stand in for the train split here: a set holding copies of them,
+    transposed, copies; random notes do not."""
+    notes = _split_notes({"test": [0, 1, 2, 3, 4, 5], "train": [6, 7, 8, 9, 10, 11]})
+    copies = {f"copies/sample_{i:03d}": make_score(6 + i).shift_pitch(3) for i in range(3)}
+    table = memorization_summary(copies, _random_pieces(notes, 3, 30.0), notes, params["generation"]).set_index("system")
+    assert table.loc["copies", "copying_pieces"] == 3 and table.loc["random", "copying_pieces"] == 0
+    assert table.loc["random", "max_longest_run"] < params["generation"]["copy_check"]["max_copied_notes"] < table.loc["copies", "max_longest_run"]
+    assert "real/test (baseline)" in table.index

@@ -16,7 +16,8 @@ from symbolic_music.models.lstm import LSTMConfig, NoteLSTM
 from symbolic_music.models.sampler import Length, Request, sample, validate_generation_params
 from symbolic_music.pipelines import generation
 from symbolic_music.music.audio import validate_audio_settings
-from symbolic_music.pipelines.generation.nodes import continue_pieces, generate_pieces, render_audio
+from symbolic_music.pipelines.generation.audio import render_audio
+from symbolic_music.pipelines.generation.nodes import continue_pieces, generate_pieces
 from tests.conftest import run_pipeline
 
 

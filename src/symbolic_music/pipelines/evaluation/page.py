@@ -21,7 +21,7 @@ from symbolic_music.music.audio import encode_audio, find_soundfont, normalize_l
 from symbolic_music.music.notes import score_from_notes
 from symbolic_music.music.plots import piano_roll_png
 from symbolic_music.pipelines.evaluation.plots import plot_histograms, plot_ranking
-from symbolic_music.pipelines.evaluation.report import guard_lines, reading, with_interval
+from symbolic_music.pipelines.evaluation.report import guard_lines, memorization_lines, reading, with_interval
 
 TEMPLATE = "report.html.j2"
 
@@ -96,7 +96,7 @@ def ranking_table(summary: pd.DataFrame) -> list[dict]:
 
 
 def write_report_page(
-    evaluation_summary: pd.DataFrame, evaluation_metrics: dict, evaluation_pieces: pd.DataFrame,
+    evaluation_summary: pd.DataFrame, evaluation_metrics: dict, memorization_summary: pd.DataFrame, evaluation_pieces: pd.DataFrame,
     generated_midi: dict[str, Score], params: dict, generation_params: dict,
 ) -> str:
     """Summary, metrics and excerpts → ``report.html``: the guard's warnings, the ranking with its
@@ -121,4 +121,6 @@ def write_report_page(
         systems=system_clips(evaluation_pieces, evaluation_summary, clips, page["clips_per_set"]),
         task2=task2_rows(generated_midi, clips, page["task2_rows"]), fits=fit_rows,
         likelihood=evaluation_metrics["likelihood"],
+        memorization=memorization_summary.drop(columns=["max_copied_notes"]).fillna("").to_dict(orient="records"),
+        memorization_reading=[line.removeprefix("- ") for line in memorization_lines(memorization_summary)],
     )

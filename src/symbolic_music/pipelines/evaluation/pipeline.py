@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from symbolic_music.pipelines.evaluation.checks import memorization_summary
 from symbolic_music.pipelines.evaluation.nodes import evaluate
 from symbolic_music.pipelines.evaluation.plots import (
     plot_histograms,
@@ -22,8 +23,10 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(plot_ranking, "evaluation_summary", "evaluation_oa_plot", name="evaluation_oa_plot_node"),
             Node(plot_histograms, ["evaluation_pieces", "params:evaluation"], "evaluation_histograms_plot", name="evaluation_histograms_plot_node"),
             Node(plot_system_panels, ["evaluation_pieces", "params:evaluation"], "evaluation_panels", name="evaluation_panels_node"),
-            Node(write_report, ["evaluation_summary", "evaluation_metrics"], "evaluation_report", name="evaluation_report_node"),
-            Node(write_report_page, ["evaluation_summary", "evaluation_metrics", "evaluation_pieces", "generated_midi", "params:evaluation",
-                                     "params:generation"], "evaluation_page", name="evaluation_page_node"),
+            Node(memorization_summary, ["generated_midi", "baseline_midi", "notes", "params:generation"], "memorization_summary",
+                 name="memorization_summary_node"),
+            Node(write_report, ["evaluation_summary", "evaluation_metrics", "memorization_summary"], "evaluation_report", name="evaluation_report_node"),
+            Node(write_report_page, ["evaluation_summary", "evaluation_metrics", "memorization_summary", "evaluation_pieces", "generated_midi",
+                                     "params:evaluation", "params:generation"], "evaluation_page", name="evaluation_page_node"),
         ]
     )

@@ -62,10 +62,28 @@ def reading(summary: pd.DataFrame, evaluation_metrics: dict) -> list[str]:
     return lines
 
 
-def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict) -> str:
+def memorization_lines(memorization_summary: pd.DataFrame) -> list[str]:
+    """What the copying check says, in words."""
+    s = memorization_summary.set_index("system")
+    limit = int(memorization_summary["max_copied_notes"].iloc[0]) if len(s) else 0
+    copying = s[(s["copying_pieces"] > 0) & ~s.index.str.startswith("real/")]
+    lines = [f"- A piece copies when its longest run of notes found verbatim in the train split (transposed or not) is longer "
+             f"than {limit} notes, the 99th percentile of real test excerpts set once on the embedded corpus."]
+    if "real/test (baseline)" in s.index:
+        real = s.loc["real/test (baseline)"]
+        lines.append(f"- Real test excerpts of the same length share runs of {real['median_longest_run']:.0f} notes (median), "
+                     f"{real['max_longest_run']} at most, with the train split: real music shares scales and cadences.")
+    lines += [f"- `{system}`: {int(row['copying_pieces'])} of {int(row['pieces'])} pieces copy; the longest: {row['worst']}."
+              for system, row in copying.iterrows()]
+    if not len(copying):
+        lines.append("- No generated set copies the training split beyond that.")
+    return lines
+
+
+def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict, memorization_summary: pd.DataFrame) -> str:
     """Summary + metrics → ``evaluation_report.md``: the guard's warnings first, then the ranking
-    with intervals, which differences are within noise, Task 2 against its own ceiling, and
-    the likelihoods."""
+    with intervals, which differences are within noise, Task 2 against its own ceiling, the
+    copying check and the likelihoods."""
     summary = evaluation_summary
     seconds, reference = evaluation_metrics["excerpt_seconds"], evaluation_metrics["reference"]
     robust = evaluation_metrics.get("robustness_excerpt_seconds")
@@ -92,6 +110,8 @@ def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict) -> 
                   "Each continuation against its own prefix, beside the real continuation of the same prefix (`reference`, the ceiling): "
                   "key correlation (higher is closer), |ln density ratio| and |velocity difference| (lower is closer).", "",
                   _markdown(fit_table), ""]
+    lines += ["## Is it copying?", "", *memorization_lines(memorization_summary), "",
+              _markdown(memorization_summary.drop(columns=["max_copied_notes"]).fillna("")), ""]
     lines += ["## Held-out likelihood (test split, bits per note; lower is better)", "",
               _markdown(pd.DataFrame(evaluation_metrics["likelihood"])), ""]
     lines += ["Plots: `evaluation_oa.png` (the ranking with intervals), `evaluation_histograms.png` (pitch classes and "

@@ -1,7 +1,7 @@
-"""generation nodes: the trained models in; MIDI pieces and a manifest out.
+"""generation nodes for the transformer: Task 1 and Task 2 pieces, each with its manifest entry.
 
-All sampling is ``models.sampler`` (transformer) and ``models.lstm`` (LSTM); these nodes only
-choose prompts, seeds and lengths, and describe every file in the manifest.
+All sampling is ``models.sampler``; these nodes only choose prompts, seeds and lengths, and
+describe every file (with its provenance, ``models.provenance``).
 """
 
 from __future__ import annotations
@@ -9,15 +9,13 @@ from __future__ import annotations
 import logging
 import time
 
-import numpy as np
 import pandas as pd
-import torch
 from symusic import Score
 from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
-from symbolic_music.models.lstm import load_lstm, note_features, notes_to_score, sample_notes
-from symbolic_music.music.audio import encode_audio, find_soundfont, normalize_loudness, render, validate_audio_settings
+from symbolic_music import __version__
+from symbolic_music.models.provenance import checkpoint_hash, stamp, vocabulary_hash
 from symbolic_music.models.sampler import (
     Length,
     Piece,
@@ -27,8 +25,7 @@ from symbolic_music.models.sampler import (
     sample,
     validate_generation_params,
 )
-from symbolic_music.music.systems import token_figures
-from symbolic_music.music.timeline import bar_starts, bars_from
+from symbolic_music.music.prompts import continuation_prompts
 from symbolic_music.music.vocabulary import Vocabulary, composer_token
 
 log = logging.getLogger(__name__)
@@ -45,6 +42,14 @@ def describe(vocabulary: Vocabulary, piece: Piece, score: Score, part_tokens: li
         "notes_per_token": score.note_num() / max(len(part_tokens), 1),
         "stop": piece.stop,
     }
+
+
+def provenance(model: GPT2LMHeadModel, vocabulary: Vocabulary, params: dict, preset_name: str, request: Request, prompt: dict | None) -> dict:
+    """What made a transformer piece, enough for ``generate --reproduce`` to make it again
+    (see ``models.provenance``): checkpoint and vocabulary hashes, seed, settings, prompt, length."""
+    return {"generator": "transformer", "checkpoint": checkpoint_hash(model), "vocabulary": vocabulary_hash(vocabulary),
+            "seed": request.seed, "preset": preset_name, "settings": params["presets"][preset_name], "sampler": params["sampler"],
+            "length": {"seconds": params["seconds"]}, "composer": request.composer, "prompt": prompt, "version": __version__}
 
 
 def generate_pieces(model: GPT2LMHeadModel, tokenizer: Vocabulary, params: dict) -> tuple[dict[str, Score], dict]:
@@ -64,32 +69,16 @@ def generate_pieces(model: GPT2LMHeadModel, tokenizer: Vocabulary, params: dict)
         sampled = sample(model, tokenizer, requests, params["presets"][preset_name], length, params["sampler"])
         seconds = (time.perf_counter() - started) / len(sampled)
         for index, (request, piece) in enumerate(zip(requests, sampled)):
-            name, score = f"{folder}/sample_{index:03d}", piece_score(tokenizer, piece)
+            record = provenance(model, tokenizer, params, preset_name, request, None)
+            name, score = f"{folder}/sample_{index:03d}", stamp(piece_score(tokenizer, piece), record)
             pieces[name] = score
             manifest["files"][name] = {
                 "prompt": "BOS" + (f" + composer {composer}" if composer else ""), "composer": composer, "preset": preset_name,
                 **params["presets"][preset_name], "seed": request.seed, "requested_seconds": params["seconds"],
-                **describe(tokenizer, piece, score, piece.tokens), "generation_seconds": round(seconds, 3),
+                **describe(tokenizer, piece, score, piece.tokens), "generation_seconds": round(seconds, 3), "provenance": record,
             }
     log.info("Generated %d pieces", len(pieces))
     return pieces, manifest
-
-
-def continuation_prompts(vocabulary: Vocabulary, strings: list[str], prefix_bars: int, seconds: float) -> list[tuple[int, list[str], list[str]]]:
-    """Where a piece can be continued: ``(bar, prompt, rest)`` for prompts of ``prefix_bars`` bars
-    whose real continuation lasts at least ``seconds``, the first at bar 0 and each next one at
-    the first bar after the previous real continuation (so none overlap). ``strings`` are the
-    piece's base tokens; a prompt past bar 0 starts with the tempo in effect there."""
-    timeline = vocabulary.timeline()
-    starts = bar_starts(strings, timeline)
-    end = timeline.end_seconds
-    found, bar = [], 0
-    while bar + prefix_bars < len(starts) and starts[bar + prefix_bars][1] + seconds <= end:
-        prompt = bars_from(strings, starts, bar, prefix_bars)
-        found.append((bar, prompt, list(strings[starts[bar + prefix_bars][0] :])))
-        following = starts[bar + prefix_bars][1] + seconds
-        bar = next((b for b, (_, start, _) in enumerate(starts) if start >= following), len(starts))
-    return found
 
 
 def continue_pieces(
@@ -134,107 +123,21 @@ def continue_pieces(
     for (piece_id, bar, rest_ids, request), piece in zip(chosen, sampled):
         reference = cut_to_length(vocabulary, request.prompt + rest_ids, len(request.prompt), length, params["sampler"]["bar_tolerance_seconds"])
         folder = f"continuation/{piece_id.replace('/', '__')}" + (f"@bar{bar}" if bar else "")
-        common = {"prompt": f"{file_of.get(piece_id, piece_id)}, bars {bar}-{bar + settings['prefix_bars']}", "piece_id": piece_id,
+        span = {"piece_id": piece_id, "midi_filename": file_of.get(piece_id, piece_id), "bar": bar, "bars": settings["prefix_bars"],
+                "tokenizer": vocabulary_hash(tokenizer)}
+        record = provenance(model, vocabulary, params, preset_name, request, span)
+        real = {"generator": "real music", **span, "after_prompt_seconds": params["seconds"]}
+        common = {"prompt": f"{span['midi_filename']}, bars {bar}-{bar + settings['prefix_bars']}", "piece_id": piece_id,
                   "bar": bar, "composer": request.composer, "preset": preset_name, **params["presets"][preset_name],
                   "seed": request.seed, "requested_seconds": params["seconds"]}
-        parts = {"prefix": (piece, "prompt", request.prompt), "continuation": (piece, "new", piece.tokens[piece.prompt_tokens :]),
-                 "full": (piece, "full", piece.tokens), "reference": (reference, "new", reference.tokens[reference.prompt_tokens :])}
-        for part, (source, which, part_tokens) in parts.items():
-            score = piece_score(vocabulary, source, which)
+        parts = {"prefix": (piece, "prompt", request.prompt, real), "continuation": (piece, "new", piece.tokens[piece.prompt_tokens :], record),
+                 "full": (piece, "full", piece.tokens, record),
+                 "reference": (reference, "new", reference.tokens[reference.prompt_tokens :], real)}
+        for part, (source, which, part_tokens, origin) in parts.items():
+            score = stamp(piece_score(vocabulary, source, which), {**origin, "part": part})
             outputs[f"{folder}/{part}"] = score
             manifest["files"][f"{folder}/{part}"] = {**common, **describe(vocabulary, source, score, part_tokens),
-                                                     "generation_seconds": round(seconds, 3) if part == "continuation" else 0.0}
+                                                     "generation_seconds": round(seconds, 3) if part == "continuation" else 0.0,
+                                                     "provenance": {**origin, "part": part}}
     log.info("Continued %d prompts from %d test pieces", len(chosen), len({c[0] for c in chosen}))
     return outputs, manifest
-
-
-def generate_lstm_pieces(lstm: dict, notes: pd.DataFrame, params: dict, lstm_params: dict) -> tuple[dict[str, Score], dict]:
-    """The LSTM in the transformer's layout, ``seconds`` of music each. Task 1: ``num_samples``
-    pieces (``lstm/sample_NNN``) each seeded with the first ``seq_length`` notes of a train
-    piece. Task 2: for the first ``continuation.num_pieces`` test pieces, the first
-    ``seq_length`` notes are the prefix (``lstm_continuation/<piece>/{prefix,continuation,full,reference}``).
-    The quality constraints come from ``generation.lstm.constraints``."""
-    validate_generation_params(params)
-    settings, timing_ranges = params["lstm"], lstm_params["timing"]
-    model = load_lstm(lstm)
-    seq_length = lstm_params["seq_length"]
-    generator = torch.Generator().manual_seed(params["seed"])
-    max_notes = int(params["seconds"] * settings["max_notes_per_second"])
-    by_piece = {split: [g for _, g in notes[notes["split"] == split].groupby("piece_id", sort=False) if len(g) > seq_length] for split in ("train", "test")}
-    pieces, manifest = {}, {"files": {}}
-
-    def add(name: str, pitch: np.ndarray, timing: np.ndarray, prompt: str) -> None:
-        score = notes_to_score(pitch, timing, timing_ranges, settings["velocity"])
-        pieces[name] = score
-        manifest["files"][name] = {"prompt": prompt, "temperature": settings["temperature"], "seed": params["seed"],
-                                   "notes": int(score.note_num()), "seconds": round(float(score.to("second").end()), 3),
-                                   **settings["constraints"]}
-
-    def continue_seed(pitch: np.ndarray, timing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return sample_notes(model, pitch, timing, params["seconds"], timing_ranges, settings["temperature"], settings["constraints"],
-                            generator, max_notes)
-
-    for index in tqdm(range(params["num_samples"]), desc="LSTM task 1", unit="piece"):
-        seed_piece = by_piece["train"][index % len(by_piece["train"])]
-        new_pitch, new_timing = continue_seed(*note_features(seed_piece.iloc[:seq_length], timing_ranges))
-        add(f"lstm/sample_{index:03d}", new_pitch, new_timing, f"first {seq_length} notes of train piece {seed_piece['piece_id'].iloc[0]}")
-    for piece in tqdm(by_piece["test"][: params["continuation"]["num_pieces"]], desc="LSTM task 2", unit="piece"):
-        pitch, timing = note_features(piece, timing_ranges)
-        new_pitch, new_timing = continue_seed(pitch[:seq_length], timing[:seq_length])
-        folder, prompt = f"lstm_continuation/{piece['piece_id'].iloc[0].replace('/', '__')}", f"first {seq_length} notes of the test piece"
-        add(f"{folder}/prefix", pitch[:seq_length], timing[:seq_length], prompt)
-        add(f"{folder}/continuation", new_pitch, new_timing, prompt)
-        add(f"{folder}/full", np.concatenate([pitch[:seq_length], new_pitch]), np.concatenate([timing[:seq_length], new_timing]), prompt)
-        onsets = piece["start"].to_numpy() - piece["start"].to_numpy()[seq_length]
-        real = np.flatnonzero((onsets >= 0) & (onsets < params["seconds"]))
-        if len(real):
-            add(f"{folder}/reference", pitch[real], timing[real], prompt)
-    return pieces, manifest
-
-
-def real_token_figures(test_tokens: dict[str, list[int]], tokenizer: Vocabulary, transformer_tokenizer: Vocabulary) -> dict:
-    """The real test split in the model's tokens: its grammar-error share (0 for real music)
-    and notes per token, means over pieces; the yardstick of the generation guard."""
-    figures = []
-    for base_ids in test_tokens.values():
-        ids = transformer_tokenizer.convert(base_ids, tokenizer)
-        figures.append((transformer_tokenizer.grammar_error_share(ids), transformer_tokenizer.decode(ids).note_num() / max(len(ids), 1)))
-    shares, density = zip(*figures) if figures else ((0.0,), (0.0,))
-    return {"pieces": len(figures), "grammar_error_share": float(np.mean(shares)), "notes_per_token": float(np.mean(density))}
-
-
-def merge_generated(
-    unconditioned: dict[str, Score], continued: dict[str, Score], lstm: dict[str, Score],
-    unconditioned_manifest: dict, continued_manifest: dict, lstm_manifest: dict, real_test_figures: dict,
-) -> tuple[dict[str, Score], dict]:
-    """Transformer Task 1 and Task 2 and LSTM outputs → one MIDI folder and one manifest. The
-    manifest's ``sets`` give each transformer set's mean grammar-error share and notes per
-    token, beside ``real_test``'s."""
-    manifests = (unconditioned_manifest, continued_manifest, lstm_manifest)
-    files = {name: entry for m in manifests for name, entry in m["files"].items()}
-    manifest = {
-        "real_test": real_test_figures,
-        "sets": token_figures(files),
-        "files": files,
-        "skipped_short_pieces": continued_manifest["skipped_short_pieces"],
-    }
-    return {**unconditioned, **continued, **lstm}, manifest
-
-
-def render_audio(generated_midi: dict[str, Score], params: dict) -> dict[str, bytes]:
-    """Generated MIDI → ``{name: encoded audio bytes}`` (``generation.audio``): rendered with a
-    SoundFont, brought to one loudness and encoded (OGG Vorbis by default); see ``music.audio``.
-    ``{}`` and a log line when ``generation.audio.enabled`` is false. A missing SoundFont is an
-    error naming ``generation.audio.soundfont``, raised before any rendering."""
-    settings = params["audio"]
-    if not settings["enabled"]:
-        log.info("Audio rendering is off (generation.audio.enabled: false)")
-        return {}
-    validate_audio_settings(settings)
-    soundfont = find_soundfont(settings["soundfont"])
-    audio = {}
-    for name, score in tqdm(generated_midi.items(), desc="render audio", unit="file"):
-        samples = render(score, soundfont, settings["sample_rate"], settings["tail_seconds"])
-        samples = normalize_loudness(samples, settings["loudness_dbfs"], settings["peak_dbfs"])
-        audio[name] = encode_audio(samples, settings["sample_rate"], settings["format"])
-    return audio

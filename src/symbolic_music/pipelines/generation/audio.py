@@ -1,0 +1,31 @@
+"""generation node: every generated file as audio (``music.audio``)."""
+
+from __future__ import annotations
+
+import logging
+
+from symusic import Score
+from tqdm.auto import tqdm
+
+from symbolic_music.music.audio import encode_audio, find_soundfont, normalize_loudness, render, validate_audio_settings
+
+log = logging.getLogger(__name__)
+
+
+def render_audio(generated_midi: dict[str, Score], params: dict) -> dict[str, bytes]:
+    """Generated MIDI → ``{name: encoded audio bytes}`` (``generation.audio``): rendered with a
+    SoundFont, brought to one loudness and encoded (OGG Vorbis by default); see ``music.audio``.
+    ``{}`` and a log line when ``generation.audio.enabled`` is false. A missing SoundFont is an
+    error naming ``generation.audio.soundfont``, raised before any rendering."""
+    settings = params["audio"]
+    if not settings["enabled"]:
+        log.info("Audio rendering is off (generation.audio.enabled: false)")
+        return {}
+    validate_audio_settings(settings)
+    soundfont = find_soundfont(settings["soundfont"])
+    audio = {}
+    for name, score in tqdm(generated_midi.items(), desc="render audio", unit="file"):
+        samples = render(score, soundfont, settings["sample_rate"], settings["tail_seconds"])
+        samples = normalize_loudness(samples, settings["loudness_dbfs"], settings["peak_dbfs"])
+        audio[name] = encode_audio(samples, settings["sample_rate"], settings["format"])
+    return audio
