@@ -15,6 +15,13 @@ def pitch_class_histogram(pitch: np.ndarray) -> list[float]:
     return (counts / counts.sum()).tolist() if counts.sum() else counts.tolist()
 
 
+def weighted_pitch_class_histogram(pitch: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Share of ``weights`` (e.g. durations in seconds) on each pitch class C, C#, …, B: 12 values
+    summing to 1, or zeros when there are no notes or their weights sum to 0."""
+    totals = np.bincount(np.asarray(pitch, dtype=np.int64) % 12, weights=np.asarray(weights, dtype=float), minlength=12)
+    return totals / totals.sum() if totals.sum() > 0 else np.zeros(12)
+
+
 def interval_histogram(notes: pd.DataFrame, group: str | None = "piece_id") -> dict[str, float]:
     """Share of each melodic interval (next pitch − pitch, in semitones, clipped to ±24) between
     consecutive notes of the same piece, keyed by the interval as a string."""
