@@ -96,7 +96,7 @@ def _random_pieces(notes: pd.DataFrame, count: int, seconds: float) -> dict:
     return {f"random/sample_{i:03d}": random_piece(seconds, (21, 109), notes, rng) for i in range(count)}
 
 
-MANIFEST = {"real_test": {"pieces": 6, "grammar_error_share": 0.0, "notes_per_token": 0.25}, "sets": {}}
+MANIFEST = {"real_test": {"pieces": 6, "grammar_error_share": 0.0, "notes_per_token": 0.25}, "sets": {}, "files": {}}
 METRICS = {
     "transformer_metrics": {"transformer": {"bits_per_note": 9.0}, "unigram": {"bits_per_note": 18.0}},
     "ngram_metrics": {"ngram": {"order": 4, "bits_per_note": 12.0}, "unigram": {"bits_per_note": 18.0}},
@@ -146,7 +146,8 @@ def test_excerpts_have_one_length(yardstick, params):
 
 def test_the_report_ranks_with_intervals_and_names_what_it_cannot_rank(yardstick):
     s, metrics, _, copies = yardstick
-    report = write_report(s.reset_index(), {**metrics, "guard": {"unconditioned/balanced": "FAIL: grammar-error share 0.300 > 0.1"}}, copies)
+    report = write_report(s.reset_index(), {**metrics, "guard": {"unconditioned/balanced": "FAIL: grammar-error share 0.300 > 0.1"}}, copies,
+                          {"composers": [], "note": "fewer than two composer tokens"}, {})
     head = "\n".join(report.splitlines()[:6])
     assert "1 generated set(s) are not music yet" in head and "`unconditioned/balanced`" in head
     assert "`tiny` is not ranked: too few to rank: 2 pieces" in report
@@ -159,7 +160,7 @@ def test_evaluation_pipeline_runs_and_reports(engineered, params):
     generated |= {"continuation/p__1/prefix": make_score(19, 8), "continuation/p__1/continuation": make_score(20),
                   "continuation/p__1/reference": make_score(21)}
     manifest = {"real_test": {"pieces": 2, "grammar_error_share": 0.0, "notes_per_token": 0.25},
-                "sets": {"unconditioned/balanced": {"files": 2, "grammar_error_share": 0.3, "notes_per_token": 0.24},
+                "files": {}, "sets": {"unconditioned/balanced": {"files": 2, "grammar_error_share": 0.3, "notes_per_token": 0.24},
                          "continuation/continuation": {"files": 1, "grammar_error_share": 0.02, "notes_per_token": 0.1},
                          "continuation/reference": {"files": 1, "grammar_error_share": 0.0, "notes_per_token": 0.25}}}
     inputs = {"generated_midi": generated, "baseline_midi": {"random/sample_000": make_score(7)}, "notes": engineered["notes"],

@@ -20,8 +20,9 @@ from tqdm.auto import tqdm
 from symbolic_music.music.audio import encode_audio, find_soundfont, normalize_loudness, render
 from symbolic_music.music.notes import score_from_notes
 from symbolic_music.music.plots import piano_roll_png
+from symbolic_music.pipelines.evaluation.checks import confusion_figures, drift_figures
 from symbolic_music.pipelines.evaluation.plots import plot_histograms, plot_ranking
-from symbolic_music.pipelines.evaluation.report import guard_lines, memorization_lines, reading, with_interval
+from symbolic_music.pipelines.evaluation.report import composer_lines, drift_lines, guard_lines, memorization_lines, reading, with_interval
 
 TEMPLATE = "report.html.j2"
 
@@ -96,13 +97,16 @@ def ranking_table(summary: pd.DataFrame) -> list[dict]:
 
 
 def write_report_page(
-    evaluation_summary: pd.DataFrame, evaluation_metrics: dict, memorization_summary: pd.DataFrame, evaluation_pieces: pd.DataFrame,
-    generated_midi: dict[str, Score], params: dict, generation_params: dict,
+    evaluation_summary: pd.DataFrame, evaluation_metrics: dict, memorization_summary: pd.DataFrame, composer_accuracy: dict,
+    drift_curves: pd.DataFrame, drift_verdicts: dict, evaluation_pieces: pd.DataFrame, generated_midi: dict[str, Score],
+    params: dict, generation_params: dict,
 ) -> str:
     """Summary, metrics and excerpts → ``report.html``: the guard's warnings, the ranking with its
     intervals and plots, a few excerpts of every set with piano roll and audio, Task 2 prompts
     side by side with the real continuation, and the real test excerpts for the ear."""
     page = params["page"]
+    figures = {f"composer {name}": fig for name, fig in confusion_figures(composer_accuracy).items()}
+    figures |= {f"drift {name}": fig for name, fig in drift_figures(drift_curves).items()}
     clips = Clips(generation_params["audio"], page)
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     environment.filters["code"] = code_spans
@@ -123,4 +127,7 @@ def write_report_page(
         likelihood=evaluation_metrics["likelihood"],
         memorization=memorization_summary.drop(columns=["max_copied_notes"]).fillna("").to_dict(orient="records"),
         memorization_reading=[line.removeprefix("- ") for line in memorization_lines(memorization_summary)],
+        composer_reading=[line.removeprefix("- ") for line in composer_lines(composer_accuracy)],
+        drift_reading=[line.removeprefix("- ") for line in drift_lines(drift_verdicts)],
+        figures={name: _figure_uri(figure) for name, figure in figures.items()},
     )

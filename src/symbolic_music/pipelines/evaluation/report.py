@@ -80,7 +80,41 @@ def memorization_lines(memorization_summary: pd.DataFrame) -> list[str]:
     return lines
 
 
-def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict, memorization_summary: pd.DataFrame) -> str:
+def _share(figures: dict, name: str = "accuracy") -> str:
+    return f"{figures[name]:.2f} [{figures[name + '_low']:.2f}, {figures[name + '_high']:.2f}]"
+
+
+def composer_lines(composer_accuracy: dict) -> list[str]:
+    """What the composer classifier says, in words."""
+    if "generated" not in composer_accuracy:
+        return [f"- {composer_accuracy.get('note', 'no composer-steered pieces')}."]
+    classifier, real, generated = composer_accuracy["classifier"], composer_accuracy["real_test"], composer_accuracy["generated"]
+    lines = [f"- An independent classifier ({classifier['chosen']}, chosen on validation among {', '.join(classifier['validation'])}; "
+             f"{classifier['train_excerpts']} train excerpts of {', '.join(composer_accuracy['composers'])}) names the composer of "
+             f"{composer_accuracy['excerpt_seconds']:g} s excerpts."]
+    if "accuracy" in real:
+        lines.append(f"- On real test excerpts it is right {_share(real)} of the time ({real['excerpts']} excerpts, {real['pieces']} pieces; "
+                     f"chance {real['chance']['chance']:.2f}): the ceiling.")
+    else:
+        lines.append(f"- {real['note']}.")
+    lines.append(f"- For composer-steered pieces it names the composer asked for {_share(generated)} of the time "
+                 f"({generated['excerpts']} excerpts, {generated['pieces']} pieces; chance {generated['chance']['chance']:.2f}).")
+    return lines
+
+
+def drift_lines(drift_verdicts: dict) -> list[str]:
+    """Whether generated music drifts more than real music, figure by figure."""
+    names = {"task1": "Task 1 pieces (against real test pieces)", "task2": "Task 2 continuations (against the real continuations)"}
+    lines = []
+    for task, verdicts in drift_verdicts.items():
+        drifting = {f: v["from_seconds"] for f, v in verdicts.items() if v["drifts_more"]}
+        said = "; ".join(f"{f.replace('_', ' ')} from {s:g} s" for f, s in drifting.items()) or "none of key, density, range or velocity"
+        lines.append(f"- {names.get(task, task)} drift more than real music in: {said}.")
+    return lines or ["- No piece is long enough to measure drift."]
+
+
+def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict, memorization_summary: pd.DataFrame,
+                 composer_accuracy: dict, drift_verdicts: dict) -> str:
     """Summary + metrics → ``evaluation_report.md``: the guard's warnings first, then the ranking
     with intervals, which differences are within noise, Task 2 against its own ceiling, the
     copying check and the likelihoods."""
@@ -112,6 +146,9 @@ def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict, mem
                   _markdown(fit_table), ""]
     lines += ["## Is it copying?", "", *memorization_lines(memorization_summary), "",
               _markdown(memorization_summary.drop(columns=["max_copied_notes"]).fillna("")), ""]
+    lines += ["## Does it obey? Composer conditioning", "", *composer_lines(composer_accuracy), "",
+              "Confusion matrices: `composer_confusion/real_test.png`, `composer_confusion/generated.png`.", ""]
+    lines += ["## Drift over length", "", *drift_lines(drift_verdicts), "", "Curves: `drift/task1.png`, `drift/task2.png`, `drift_curves.csv`.", ""]
     lines += ["## Held-out likelihood (test split, bits per note; lower is better)", "",
               _markdown(pd.DataFrame(evaluation_metrics["likelihood"])), ""]
     lines += ["Plots: `evaluation_oa.png` (the ranking with intervals), `evaluation_histograms.png` (pitch classes and "
