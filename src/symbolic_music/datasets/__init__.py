@@ -1,9 +1,11 @@
-"""Custom Kedro datasets: MIDI scores, the tokenizer, model checkpoints and the embedded corpus."""
+"""Custom Kedro datasets: MIDI scores, the tokenizer, model checkpoints, the embedded corpus and
+the listening test's ratings file."""
 
 from symbolic_music.datasets.checkpoints import (
     HFCheckpointDataset,
     TorchCheckpointDataset,
 )
+from symbolic_music.datasets.json_lines import JsonLinesDataset
 from symbolic_music.datasets.midi import (
     AudioFolderDataset,
     MidiDataset,
@@ -15,6 +17,7 @@ from symbolic_music.datasets.tokenizer import TokenizerDataset
 __all__ = [
     "AudioFolderDataset",
     "HFCheckpointDataset",
+    "JsonLinesDataset",
     "MidiDataset",
     "MidiFolderDataset",
     "Music21CorpusDataset",

@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from symbolic_music.pipelines.evaluation.listening import summarize_listening
 from symbolic_music.pipelines.evaluation.nodes import evaluate
 from symbolic_music.pipelines.evaluation.plots import (
     plot_histograms,
@@ -22,5 +23,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(plot_histograms, ["evaluation_pieces", "params:evaluation"], "evaluation_histograms_plot", name="evaluation_histograms_plot_node"),
             Node(plot_system_panels, ["evaluation_pieces", "params:evaluation"], "evaluation_panels", name="evaluation_panels_node"),
             Node(write_report, ["evaluation_summary", "evaluation_metrics"], "evaluation_report", name="evaluation_report_node"),
+            Node(summarize_listening, "listening_ratings", ["listening_summary", "listening_metrics"], name="listening_summary_node"),
         ]
     )
