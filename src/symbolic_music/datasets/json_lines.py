@@ -17,13 +17,17 @@ def append_lines(path: Path, records: list[dict]) -> None:
     Each line goes to the file in ONE ``os.write`` on a descriptor opened with ``O_APPEND``,
     under an exclusive ``flock``, so lines from writers in other threads or processes never
     interleave, and a crash leaves at most one trailing line without its newline (which
-    ``music.listening.parse_ratings`` skips). ``OSError`` when a write falls short.
+    ``music.listening.parse_ratings`` skips). The next writer ends such a line first, so it
+    never swallows a new record. ``OSError`` when a write falls short.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode() for record in records]
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
+        size = os.fstat(descriptor).st_size
+        if lines and size and os.pread(descriptor, 1, size - 1) != b"\n":
+            lines[0] = b"\n" + lines[0]
         for line in lines:
             written = os.write(descriptor, line)
             if written != len(line):
