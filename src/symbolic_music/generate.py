@@ -28,8 +28,8 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _read_prompt(path: Path | None) -> tuple[Score | None, str | None]:
-    """The prompt as one piano track, or the reason it cannot be used."""
+def read_prompt(path: Path | None) -> tuple[Score | None, str | None]:
+    """The prompt as one piano track, or the reason it cannot be used (the CLI and the app)."""
     if path is None:
         return None, None
     try:
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
-    prompt, problem = _read_prompt(args.prompt)
+    prompt, problem = read_prompt(args.prompt)
     if problem:
         return _fail(problem)
     try:
