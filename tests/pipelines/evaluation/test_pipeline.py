@@ -122,7 +122,7 @@ def test_evaluation_pipeline_runs_and_reports(engineered, params):
                          "continuation/continuation": {"files": 1, "grammar_error_share": 0.02, "notes_per_token": 0.1},
                          "continuation/reference": {"files": 1, "grammar_error_share": 0.0, "notes_per_token": 0.25}}}
     inputs = {"generated_midi": generated, "baseline_midi": {"random/sample_000": make_score(7)}, "notes": engineered["notes"],
-              "generation_manifest": manifest, **metrics}
+              "generation_manifest": manifest, "listening_ratings": "", **metrics}
     catalog = DataCatalog({"params:evaluation": MemoryDataset(params["evaluation"])})
     out = run_pipeline(evaluation.create_pipeline(), catalog, inputs)
     summary = out["evaluation_summary"]
