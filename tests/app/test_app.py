@@ -55,7 +55,8 @@ def test_generate_then_continue_returns_midi_with_notes(studio):
     assert f"Composer: {composer}" in outputs[0]
     longer = assert_music(continue_piece(studio, outputs[4], *SETTINGS, 2, SECONDS), first.note_num() + 1)
     assert longer.to("second").end() > first.to("second").end()
-    assert generate_piece(studio, NO_COMPOSER, *SETTINGS, 1, SECONDS, None)[0].endswith("Composer: none, seed 1.")
+    seed = studio.generation["seed"]
+    assert generate_piece(studio, NO_COMPOSER, *SETTINGS, None, SECONDS, None)[0].endswith(f"Composer: none, seed {seed}.")
 
 
 def test_bad_uploads_and_settings_get_a_message_and_the_next_call_works(studio, tmp_path):
@@ -78,6 +79,7 @@ def test_bad_uploads_and_settings_get_a_message_and_the_next_call_works(studio, 
     assert "Settings refused" in generate_piece(studio, NO_COMPOSER, 0.0, 50, 0.95, 0.0, 1, SECONDS, None)[0]
     assert "app.max_seconds" in generate_piece(studio, NO_COMPOSER, *SETTINGS, 1, studio.settings["max_seconds"] + 1, None)[0]
     assert "press Generate first" in continue_piece(studio, None, *SETTINGS, 1, SECONDS)[0]
+    assert "Unknown composer 'Nobody'" in generate_piece(studio, "Nobody", *SETTINGS, 1, SECONDS, None)[0]
     prompt = tmp_path / "prompt.mid"
     make_score(3, num_notes=20).dump_midi(str(prompt))
     continued = assert_music(generate_piece(studio, NO_COMPOSER, *SETTINGS, 1, SECONDS, str(prompt)), 20)

@@ -78,8 +78,10 @@ def generate_piece(studio: Studio, composer: str | None, temperature: float, top
         if problem:
             return _refuse(problem, last)
         prompt = studio.vocabulary.encode(score)
+    if composer not in (None, "", *composer_choices(studio)):
+        return _refuse(f"Unknown composer {composer!r}; choose one of {composer_choices(studio)}.", last)
     composer = None if composer in (None, "", NO_COMPOSER) else composer
-    return _sample(studio, Request(prompt, composer, int(seed)), (temperature, top_k, top_p, min_p), seconds, last)
+    return _sample(studio, Request(prompt, composer, _seed(studio, seed)), (temperature, top_k, top_p, min_p), seconds, last)
 
 
 def continue_piece(studio: Studio, last: dict | None, temperature: float, top_k: int, top_p: float, min_p: float, seed: int,
@@ -89,7 +91,12 @@ def continue_piece(studio: Studio, last: dict | None, temperature: float, top_k:
         return _refuse(studio.problem, last)
     if not last:
         return _refuse("Nothing to continue yet: press Generate first.", last)
-    return _sample(studio, Request(list(last["tokens"]), last["composer"], int(seed)), (temperature, top_k, top_p, min_p), seconds, last)
+    return _sample(studio, Request(list(last["tokens"]), last["composer"], _seed(studio, seed)), (temperature, top_k, top_p, min_p), seconds, last)
+
+
+def _seed(studio: Studio, seed: float | None) -> int:
+    """The seed box's value, or ``generation.seed`` when it is empty."""
+    return studio.generation["seed"] if seed is None else int(seed)
 
 
 def _refuse(message: str, last: dict | None) -> tuple:

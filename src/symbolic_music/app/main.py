@@ -108,8 +108,10 @@ def build_app(studio: Studio, listening: ListeningTest):
             last = gr.State(None)
             sliders, shown = [temperature, top_k, top_p, min_p], [message, roll, audio, midi, last]
             preset.change(partial(preset_values, studio), preset, sliders, api_name="preset")
-            generate.click(partial(generate_piece, studio), [composer, *sliders, seed, seconds, upload, last], shown, api_name="generate")
-            extend.click(partial(continue_piece, studio), [last, *sliders, seed, seconds], shown, api_name="continue")
+            # one queue for both: one request at a time uses the model and pyplot (not thread-safe)
+            generate.click(partial(generate_piece, studio), [composer, *sliders, seed, seconds, upload, last], shown, api_name="generate",
+                           concurrency_id="model")
+            extend.click(partial(continue_piece, studio), [last, *sliders, seed, seconds], shown, api_name="continue", concurrency_id="model")
         with gr.Tab("Listening test"):
             gr.Markdown(LISTENING_HELP)
             status = gr.Markdown(listening.problem or "Press **New pair** to start.")
