@@ -7,8 +7,10 @@ BIN := $(VENV)/bin
 # torch is installed first with an exact pin so pip takes the CPU build instead of a multi-GB CUDA one.
 TORCH_PIN ?= torch==2.13.0
 export KEDRO_DISABLE_TELEMETRY := 1
+export GRADIO_ANALYTICS_ENABLED := False
+APP_ARGS ?=
 
-.PHONY: install run test bench viz clean-data maestro-sample
+.PHONY: install run test bench viz app clean-data maestro-sample
 
 $(BIN)/kedro: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,11 @@ bench: install
 
 viz: install
 	$(BIN)/kedro viz run
+
+# The web app on http://127.0.0.1:7860: generate music, and the blind listening test.
+# Options: make app APP_ARGS="--port 8000 --env maestro" (--host 0.0.0.0 serves the network).
+app: install
+	$(BIN)/python -m symbolic_music.app $(APP_ARGS)
 
 # Ten MAESTRO performances from miditok's sdist, in MAESTRO's layout, for `kedro run --env=maestro`.
 maestro-sample: install

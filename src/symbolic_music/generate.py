@@ -35,8 +35,8 @@ class Refusal(Exception):
     """A reason to stop with a one-line error and status 2."""
 
 
-def _read_prompt(path: Path | None) -> Score | None:
-    """The prompt as one piano track; ``Refusal`` when it cannot be used."""
+def read_prompt(path: Path | None) -> Score | None:
+    """The prompt as one piano track (the CLI and the app); ``Refusal`` when it cannot be used."""
     if path is None:
         return None
     try:
@@ -83,7 +83,7 @@ def reproduce_request(record: dict, catalog, vocabulary) -> Request:
         path = Path(prompt["file"])
         if not path.is_file() or file_hash(path.read_bytes()) != prompt["sha256"]:
             raise Refusal(f"the prompt file '{path}' is missing or changed since the piece was made (sha256 differs)")
-        ids = vocabulary.encode(_read_prompt(path))
+        ids = vocabulary.encode(read_prompt(path))
     else:
         tokenizer = load_version(catalog, "tokenizer", prompt["tokenizer"], vocabulary_hash)
         test_tokens = load_version(catalog, "test_tokens", None, None)
@@ -132,7 +132,7 @@ def run(args) -> tuple[Score, str]:
             raise Refusal(f"cannot read '{args.reproduce}': {error}") from None
         if record is None or record.get("generator") != "transformer":
             raise Refusal(f"'{args.reproduce}' carries no transformer provenance: only pieces this project's transformer made can be reproduced")
-    prompt = _read_prompt(args.prompt)
+    prompt = read_prompt(args.prompt)
     try:
         catalog, params = load_project(args.project, args.env)
     except Exception as error:

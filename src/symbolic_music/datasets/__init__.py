@@ -1,10 +1,11 @@
-"""Custom Kedro datasets: MIDI scores, the tokenizer, model checkpoints, the embedded
-corpus and any folder of MIDI files."""
+"""Custom Kedro datasets: MIDI scores, the tokenizer, model checkpoints, the embedded corpus,
+any folder of MIDI files, and the listening test's ratings file."""
 
 from symbolic_music.datasets.checkpoints import (
     HFCheckpointDataset,
     TorchCheckpointDataset,
 )
+from symbolic_music.datasets.json_lines import JsonLinesDataset
 from symbolic_music.datasets.midi import (
     AudioFolderDataset,
     MidiDataset,
@@ -17,6 +18,7 @@ from symbolic_music.datasets.tokenizer import TokenizerDataset
 __all__ = [
     "AudioFolderDataset",
     "HFCheckpointDataset",
+    "JsonLinesDataset",
     "MidiDataset",
     "MidiFolderCorpusDataset",
     "MidiFolderDataset",

@@ -150,6 +150,15 @@ def encode_audio(audio: np.ndarray, sample_rate: int, format: str = "ogg", compr
     return buffer.getvalue()
 
 
+def score_audio(score: Score, soundfont: Path, settings: dict) -> bytes:
+    """``score`` as an audio file with the ``generation.audio`` settings: rendered (``render``),
+    brought to ``loudness_dbfs`` (``normalize_loudness``) and encoded in ``format``
+    (``encode_audio``). A score without notes gives a valid file with no audio."""
+    samples = render(score, soundfont, settings["sample_rate"], settings["tail_seconds"])
+    samples = normalize_loudness(samples, settings["loudness_dbfs"], settings["peak_dbfs"])
+    return encode_audio(samples, settings["sample_rate"], settings["format"])
+
+
 def decode_audio(data: bytes) -> tuple[np.ndarray, int]:
     """File bytes (any format ``encode_audio`` writes) as (float32 audio (frames, channels), sample rate in Hz)."""
     audio, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)

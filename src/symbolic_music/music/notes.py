@@ -118,3 +118,9 @@ def cut_score(score: Score, start: int, end: int | None = None) -> Score:
         for note in track.notes:
             note.duration = min(note.duration, end - note.time)
     return part.shift_time(-start) if start else part
+
+
+def first_seconds(score: Score, seconds: float) -> Score:
+    """The first ``seconds`` of a tick score (tempo map applied), as a tick score: notes that begin
+    before ``seconds`` are kept, shortened to end there. A shorter score comes back whole."""
+    return cut_score(score.to("second"), 0.0, seconds).to("tick")

@@ -24,7 +24,7 @@ def page(params) -> str:
     manifest = {"real_test": {"pieces": 4, "grammar_error_share": 0.0, "notes_per_token": 0.25},
                 "files": {}, "sets": {"unconditioned/balanced": {"files": 3, "grammar_error_share": 0.3, "notes_per_token": 0.25}}}
     catalog = DataCatalog({"params:evaluation": MemoryDataset(params["evaluation"]), "params:generation": MemoryDataset(params["generation"])})
-    inputs = {"generated_midi": generated, "baseline_midi": _random_pieces(notes, 3, 30.0), "notes": notes, "generation_manifest": manifest, **METRICS}
+    inputs = {"generated_midi": generated, "baseline_midi": _random_pieces(notes, 3, 30.0), "notes": notes, "generation_manifest": manifest, "listening_ratings": "", **METRICS}
     return run_pipeline(evaluation.create_pipeline(), catalog, inputs)["evaluation_page"]
 
 

@@ -147,7 +147,7 @@ def test_excerpts_have_one_length(yardstick, params):
 def test_the_report_ranks_with_intervals_and_names_what_it_cannot_rank(yardstick):
     s, metrics, _, copies = yardstick
     report = write_report(s.reset_index(), {**metrics, "guard": {"unconditioned/balanced": "FAIL: grammar-error share 0.300 > 0.1"}}, copies,
-                          {"composers": [], "note": "fewer than two composer tokens"}, {})
+                          {"composers": [], "note": "fewer than two composer tokens"}, {}, pd.DataFrame(), {"records": 0})
     head = "\n".join(report.splitlines()[:6])
     assert "1 generated set(s) are not music yet" in head and "`unconditioned/balanced`" in head
     assert "`tiny` is not ranked: too few to rank: 2 pieces" in report
@@ -164,7 +164,7 @@ def test_evaluation_pipeline_runs_and_reports(engineered, params):
                          "continuation/continuation": {"files": 1, "grammar_error_share": 0.02, "notes_per_token": 0.1},
                          "continuation/reference": {"files": 1, "grammar_error_share": 0.0, "notes_per_token": 0.25}}}
     inputs = {"generated_midi": generated, "baseline_midi": {"random/sample_000": make_score(7)}, "notes": engineered["notes"],
-              "generation_manifest": manifest, **METRICS}
+              "generation_manifest": manifest, "listening_ratings": "", **METRICS}
     catalog = DataCatalog({"params:evaluation": MemoryDataset(params["evaluation"]), "params:generation": MemoryDataset(params["generation"])})
     out = run_pipeline(evaluation.create_pipeline(), catalog, inputs)
     summary = out["evaluation_summary"]

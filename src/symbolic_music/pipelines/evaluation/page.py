@@ -22,7 +22,15 @@ from symbolic_music.music.notes import score_from_notes
 from symbolic_music.music.plots import piano_roll_png
 from symbolic_music.pipelines.evaluation.checks import confusion_figures, drift_figures
 from symbolic_music.pipelines.evaluation.plots import plot_histograms, plot_ranking
-from symbolic_music.pipelines.evaluation.report import composer_lines, drift_lines, guard_lines, memorization_lines, reading, with_interval
+from symbolic_music.pipelines.evaluation.report import (
+    composer_lines,
+    drift_lines,
+    guard_lines,
+    listening_lines,
+    memorization_lines,
+    reading,
+    with_interval,
+)
 
 TEMPLATE = "report.html.j2"
 
@@ -98,8 +106,8 @@ def ranking_table(summary: pd.DataFrame) -> list[dict]:
 
 def write_report_page(
     evaluation_summary: pd.DataFrame, evaluation_metrics: dict, memorization_summary: pd.DataFrame, composer_accuracy: dict,
-    drift_curves: pd.DataFrame, drift_verdicts: dict, evaluation_pieces: pd.DataFrame, generated_midi: dict[str, Score],
-    params: dict, generation_params: dict,
+    drift_curves: pd.DataFrame, drift_verdicts: dict, listening_summary: pd.DataFrame, listening_metrics: dict,
+    evaluation_pieces: pd.DataFrame, generated_midi: dict[str, Score], params: dict, generation_params: dict,
 ) -> str:
     """Summary, metrics and excerpts → ``report.html``: the guard's warnings, the ranking with its
     intervals and plots, a few excerpts of every set with piano roll and audio, Task 2 prompts
@@ -129,5 +137,6 @@ def write_report_page(
         memorization_reading=[line.removeprefix("- ") for line in memorization_lines(memorization_summary)],
         composer_reading=[line.removeprefix("- ") for line in composer_lines(composer_accuracy)],
         drift_reading=[line.removeprefix("- ") for line in drift_lines(drift_verdicts)],
+        listening_reading=[line.removeprefix("- ") for line in listening_lines(listening_summary, listening_metrics)],
         figures={name: _figure_uri(figure) for name, figure in figures.items()},
     )

@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from symbolic_music.pipelines.evaluation.checks import composer_accuracy, drift, memorization_summary
+from symbolic_music.pipelines.evaluation.listening import summarize_listening
 from symbolic_music.pipelines.evaluation.nodes import evaluate
 from symbolic_music.pipelines.evaluation.plots import (
     plot_histograms,
@@ -28,11 +29,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(composer_accuracy, ["notes", "generated_midi", "generation_manifest", "params:evaluation"],
                  ["composer_accuracy", "composer_confusion_plots"], name="composer_accuracy_node"),
             Node(drift, ["generated_midi", "notes", "params:evaluation"], ["drift_curves", "drift_verdicts", "drift_plots"], name="drift_node"),
-            Node(write_report, ["evaluation_summary", "evaluation_metrics", "memorization_summary", "composer_accuracy", "drift_verdicts"],
-                 "evaluation_report", name="evaluation_report_node"),
+            Node(write_report, ["evaluation_summary", "evaluation_metrics", "memorization_summary", "composer_accuracy", "drift_verdicts",
+                                "listening_summary", "listening_metrics"], "evaluation_report", name="evaluation_report_node"),
             Node(write_report_page, ["evaluation_summary", "evaluation_metrics", "memorization_summary", "composer_accuracy", "drift_curves",
-                                     "drift_verdicts",
-                                     "evaluation_pieces", "generated_midi", "params:evaluation", "params:generation"],
+                                     "drift_verdicts", "listening_summary", "listening_metrics", "evaluation_pieces", "generated_midi", "params:evaluation", "params:generation"],
                  "evaluation_page", name="evaluation_page_node"),
+            Node(summarize_listening, "listening_ratings", ["listening_summary", "listening_metrics"], name="listening_summary_node"),
         ]
     )

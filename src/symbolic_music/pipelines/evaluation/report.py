@@ -113,8 +113,23 @@ def drift_lines(drift_verdicts: dict) -> list[str]:
     return lines or ["- No piece is long enough to measure drift."]
 
 
+def listening_lines(listening_summary: pd.DataFrame, listening_metrics: dict) -> list[str]:
+    """The blind listening test's results (``make app``), in words."""
+    if not listening_metrics.get("records"):
+        return ["- No listening-test ratings yet: run `make app` and use its Listening test tab; the next "
+                "`kedro run --pipeline=evaluation` reads them."]
+    lines = [f"- {listening_metrics['records']} judgements from {listening_metrics['listeners']} listener(s)"
+             + (f", {listening_metrics['synthetic_records']} of them synthetic (made by tests)" if listening_metrics.get("synthetic_records") else "")
+             + (f"; {listening_metrics['skipped_lines']} unreadable line(s) skipped" if listening_metrics.get("skipped_lines") else "") + "."]
+    for row in listening_summary.itertuples():
+        if row.preference_n:
+            lines.append(f"- `{row.system}` is preferred to real music in {row.preference_wins} of {row.preference_n} pairs: "
+                         f"{row.preference_rate:.2f} [{row.preference_low:.2f}, {row.preference_high:.2f}] (0.5 = as musical as real).")
+    return lines
+
+
 def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict, memorization_summary: pd.DataFrame,
-                 composer_accuracy: dict, drift_verdicts: dict) -> str:
+                 composer_accuracy: dict, drift_verdicts: dict, listening_summary: pd.DataFrame, listening_metrics: dict) -> str:
     """Summary + metrics → ``evaluation_report.md``: the guard's warnings first, then the ranking
     with intervals, which differences are within noise, Task 2 against its own ceiling, the
     copying check and the likelihoods."""
@@ -149,6 +164,7 @@ def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict, mem
     lines += ["## Does it obey? Composer conditioning", "", *composer_lines(composer_accuracy), "",
               "Confusion matrices: `composer_confusion/real_test.png`, `composer_confusion/generated.png`.", ""]
     lines += ["## Drift over length", "", *drift_lines(drift_verdicts), "", "Curves: `drift/task1.png`, `drift/task2.png`, `drift_curves.csv`.", ""]
+    lines += ["## Blind listening test", "", *listening_lines(listening_summary, listening_metrics), ""]
     lines += ["## Held-out likelihood (test split, bits per note; lower is better)", "",
               _markdown(pd.DataFrame(evaluation_metrics["likelihood"])), ""]
     lines += ["Plots: `evaluation_oa.png` (the ranking with intervals), `evaluation_histograms.png` (pitch classes and "

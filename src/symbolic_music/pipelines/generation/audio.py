@@ -7,7 +7,7 @@ import logging
 from symusic import Score
 from tqdm.auto import tqdm
 
-from symbolic_music.music.audio import encode_audio, find_soundfont, normalize_loudness, render, validate_audio_settings
+from symbolic_music.music.audio import find_soundfont, score_audio, validate_audio_settings
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +23,4 @@ def render_audio(generated_midi: dict[str, Score], params: dict) -> dict[str, by
         return {}
     validate_audio_settings(settings)
     soundfont = find_soundfont(settings["soundfont"])
-    audio = {}
-    for name, score in tqdm(generated_midi.items(), desc="render audio", unit="file"):
-        samples = render(score, soundfont, settings["sample_rate"], settings["tail_seconds"])
-        samples = normalize_loudness(samples, settings["loudness_dbfs"], settings["peak_dbfs"])
-        audio[name] = encode_audio(samples, settings["sample_rate"], settings["format"])
-    return audio
+    return {name: score_audio(score, soundfont, settings) for name, score in tqdm(generated_midi.items(), desc="render audio", unit="file")}
