@@ -69,7 +69,7 @@ def write_corpus(root: Path, num_pieces: int = 12) -> pd.DataFrame:
 def with_engineering_params(catalog: DataCatalog, params: dict) -> DataCatalog:
     """``catalog`` plus the parameters data_engineering reads (its own and the LSTM's window)."""
     catalog["params:data_engineering"] = MemoryDataset(params["data_engineering"])
-    catalog["params:lstm_model.seq_length"] = MemoryDataset(params["lstm_model"]["seq_length"])
+    catalog["params:lstm_model"] = MemoryDataset(params["lstm_model"])
     return catalog
 
 

@@ -52,7 +52,7 @@ def main() -> None:
                 "raw_metadata": MemoryDataset(metadata),
                 "raw_midi": raw_midi,
                 "params:data_engineering": MemoryDataset(worker_params),
-                "params:lstm_model.seq_length": MemoryDataset(all_params["lstm_model"]["seq_length"]),
+                "params:lstm_model": MemoryDataset(all_params["lstm_model"]),
             }
         )
         started = time.perf_counter()

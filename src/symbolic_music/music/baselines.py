@@ -22,9 +22,9 @@ def _notes_until(steps: np.ndarray, seconds: float) -> int:
 
 
 def random_piece(seconds: float, pitch_range: tuple[int, int], train_notes: pd.DataFrame, rng: np.random.Generator) -> Score:
-    """Notes with onsets in ``[0, seconds)``: uniform pitches in ``[low, high)``; step, duration
-    and velocity drawn from the train split's marginal distributions (rows sampled
-    independently)."""
+    """``seconds`` of notes (a note still sounding at the end is shortened): uniform pitches in
+    ``[low, high)``; step, duration and velocity drawn from the train split's marginal
+    distributions (rows sampled independently)."""
     steps = train_notes["step"].to_numpy()
     draws = int(seconds / max(steps.mean(), 1e-3) * 2) + 16
     step = rng.choice(steps, draws)
@@ -32,14 +32,15 @@ def random_piece(seconds: float, pitch_range: tuple[int, int], train_notes: pd.D
         step = np.concatenate([step, rng.choice(steps, draws)])
     count = _notes_until(step, seconds)
     pitch = rng.integers(pitch_range[0], pitch_range[1], count)
-    duration = rng.choice(train_notes["duration"].to_numpy(), count)
+    start = (np.cumsum(step) - step[0])[:count]
+    duration = np.minimum(rng.choice(train_notes["duration"].to_numpy(), count), seconds - start)
     velocity = rng.choice(train_notes["velocity"].to_numpy(), count)
-    return score_from_notes(pitch, (np.cumsum(step) - step[0])[:count], duration, velocity)
+    return score_from_notes(pitch, start, duration, velocity)
 
 
 def rule_based_piece(seconds: float, tonic: int, mode: str, settings: dict, rng: np.random.Generator) -> Score:
-    """A random walk over the scale degrees of ``tonic`` (MIDI pitch) in ``mode`` (major/minor)
-    with onsets in ``[0, seconds)``: moves of -2..+2 degrees with ``settings['move_weights']``
+    """A random walk over the scale degrees of ``tonic`` (MIDI pitch) in ``mode`` (major/minor),
+    ``seconds`` long (the last note is shortened to end there): moves of -2..+2 degrees with ``settings['move_weights']``
     (stepwise preferred), kept within ``settings['octaves']`` octaves around the tonic;
     durations (seconds) from ``settings['durations']``, played legato at ``settings['velocity']``."""
     num_notes = int(np.ceil(seconds / min(settings["durations"]))) + 1
@@ -56,7 +57,8 @@ def rule_based_piece(seconds: float, tonic: int, mode: str, settings: dict, rng:
     duration = rng.choice(settings["durations"], num_notes)
     start = np.concatenate([[0.0], np.cumsum(duration)[:-1]])
     count = int(np.searchsorted(start, seconds, side="left"))
-    return score_from_notes(pitch[:count], start[:count], duration[:count], [settings["velocity"]] * count)
+    duration = np.minimum(duration[:count], seconds - start[:count])
+    return score_from_notes(pitch[:count], start[:count], duration, [settings["velocity"]] * count)
 
 
 def scale_pitch_classes(tonic: int, mode: str) -> set[int]:

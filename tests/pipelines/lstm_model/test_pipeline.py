@@ -153,8 +153,8 @@ def test_rule_based_stays_in_its_scale(params):
     rules = params["lstm_model"]["baselines"]["rule_based"]
     rng = np.random.default_rng(0)
     for tonic, mode in [(60, "major"), (57, "minor"), (62, "major")]:
-        score = rule_based_piece(300, tonic, mode, rules, rng)
-        assert score.note_num() == 300
+        score = rule_based_piece(60.0, tonic, mode, rules, rng)
+        assert score.to("second").end() == pytest.approx(60.0, abs=1e-2) and score.note_num() >= 60 / max(rules["durations"])
         assert {n.pitch % 12 for n in score.tracks[0].notes} <= scale_pitch_classes(tonic, mode)
         assert all(abs(n.pitch - tonic) <= 12 * rules["octaves"] for n in score.tracks[0].notes)
 
@@ -164,9 +164,10 @@ def test_random_baseline_uses_the_pitch_range_and_train_timing(engineered, param
     from symbolic_music.music.notes import notes_table
 
     train = engineered["notes"][engineered["notes"]["split"] == "train"]
-    table = notes_table(random_piece(400, (50, 60), train, np.random.default_rng(0)))
+    table = notes_table(random_piece(120.0, (50, 60), train, np.random.default_rng(0)))
     assert table["pitch"].between(50, 59).all() and table["pitch"].nunique() == 10
-    assert set(table["duration"].round(3)) <= set(train["duration"].round(3))
+    assert table["end"].max() == pytest.approx(120.0, abs=1e-2) and table["start"].max() < 120.0
+    assert set(table["duration"].round(3)[:-5]) <= set(train["duration"].round(3)) | set(np.round(120.0 - table["start"], 3))
 
 
 def test_sampling_constraints_hold(params):

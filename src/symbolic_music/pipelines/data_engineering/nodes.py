@@ -122,7 +122,7 @@ def load_scores(
     return scores, pieces, report
 
 
-def check_corpus_size(loaded_pieces: pd.DataFrame, data_quality_report: dict, params: dict, lstm_seq_length: int) -> pd.DataFrame:
+def check_corpus_size(loaded_pieces: pd.DataFrame, data_quality_report: dict, params: dict, lstm_params: dict) -> pd.DataFrame:
     """Loaded pieces → the same table, once every split holds ``params["min_pieces"][split]``
     pieces that every model can use: pieces with more notes than the LSTM's window
     (``lstm_model.seq_length``), since a shorter one gives the LSTM nothing to predict.
@@ -131,6 +131,7 @@ def check_corpus_size(loaded_pieces: pd.DataFrame, data_quality_report: dict, pa
     and needed per split, and how many files were skipped. It runs after ``load_scores``, so the
     data-quality report that lists the skipped files is already saved.
     """
+    lstm_seq_length = lstm_params["seq_length"]
     needed = {s: int(params["min_pieces"][s]) for s in SPLITS}
     usable = loaded_pieces[loaded_pieces["num_notes"] > lstm_seq_length]
     found = {s: int((usable["split"] == s).sum()) for s in SPLITS}

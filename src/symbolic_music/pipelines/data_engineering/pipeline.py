@@ -19,7 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(validate_metadata, ["raw_metadata", "raw_midi", "params:data_engineering"], "checked_pieces", name="validate_metadata_node"),
             Node(load_scores, ["checked_pieces", "raw_midi", "params:data_engineering"], ["scores", "loaded_pieces", "data_quality_report"],
                  name="load_scores_node"),
-            Node(check_corpus_size, ["loaded_pieces", "data_quality_report", "params:data_engineering", "params:lstm_model.seq_length"],
+            Node(check_corpus_size, ["loaded_pieces", "data_quality_report", "params:data_engineering", "params:lstm_model"],
                  "pieces", name="check_corpus_size_node"),
             Node(create_tokenizer, "params:data_engineering", "tokenizer", name="create_tokenizer_node"),
             Node(
