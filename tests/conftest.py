@@ -74,6 +74,8 @@ def with_engineering_params(catalog: DataCatalog, params: dict) -> DataCatalog:
 
 
 MIDI_FOLDER_SUFFIXES = (".mid", ".MID", ".midi")
+# What hooks.InitCheckpoints puts in a run's catalog with init_from null: training from scratch.
+FROM_SCRATCH = {"init_transformer": None, "init_transformer_tokenizer": None, "init_lstm": None}
 
 
 def write_midi_folder(root: Path, per_label: dict[str, int], first_seed: int = 0) -> list[str]:
@@ -190,4 +192,4 @@ def small_model(engineered, params, tmp_path_factory) -> dict:
     p["training"].update(num_train_epochs=15, per_device_train_batch_size=8, learning_rate=3e-3, warmup_steps=10, logging_steps=20)
     catalog = DataCatalog({"params:transformer_model": MemoryDataset(p)})
     inputs = {k: engineered[k] for k in ("train_tokens", "validation_tokens", "test_tokens", "tokenizer", "notes", "pieces")}
-    return run_pipeline(transformer_model.create_pipeline(), catalog, inputs)
+    return run_pipeline(transformer_model.create_pipeline(), catalog, {**inputs, **FROM_SCRATCH})

@@ -13,7 +13,7 @@ from symbolic_music.pipelines import (
     lstm_model,
     transformer_model,
 )
-from tests.conftest import raw_catalog, run_pipeline
+from tests.conftest import FROM_SCRATCH, raw_catalog, run_pipeline
 
 
 def _run_everything(corpus_root, params, trainer_dir):
@@ -23,6 +23,8 @@ def _run_everything(corpus_root, params, trainer_dir):
     catalog = raw_catalog(corpus_root)
     for group in ("data_engineering", "transformer_model", "lstm_model", "generation"):
         catalog[f"params:{group}"] = MemoryDataset(p[group])
+    for name, value in FROM_SCRATCH.items():
+        catalog[name] = MemoryDataset(value)
     pipeline = data_engineering.create_pipeline() + transformer_model.create_pipeline() + lstm_model.create_pipeline() + generation.create_pipeline()
     return run_pipeline(pipeline, catalog)
 

@@ -34,7 +34,7 @@ def test_the_model_vocabulary_encodes_the_same_after_a_reload(engineered, params
     p["bpe"].update(enabled=bpe, vocab_size=400)
     p["composer_tokens"].update(enabled=True, top_k=2)
     tokenizer = _reload(TokenizerDataset, engineered["tokenizer"], tmp_path / "tokenizer.json")
-    vocabulary = prepare_transformer_tokenizer(tokenizer, engineered["pieces"], engineered["train_tokens"], p)
+    vocabulary = prepare_transformer_tokenizer(tokenizer, engineered["pieces"], engineered["train_tokens"], None, p)
     loaded = _reload(TokenizerDataset, vocabulary, tmp_path / "transformer_tokenizer.json")
     splits = (engineered["train_tokens"], engineered["validation_tokens"], engineered["test_tokens"])
     assert encode_sequences(*splits, tokenizer, loaded, engineered["pieces"], p) == encode_sequences(*splits, tokenizer, vocabulary, engineered["pieces"], p)
@@ -63,7 +63,7 @@ def test_a_reloaded_lstm_samples_the_same_notes(engineered, params, tmp_path):
 
     lstm_params = {**params["lstm_model"], "epochs": 1}
     train, validation, _ = make_note_windows(engineered["notes"], lstm_params)
-    checkpoint, _ = train_lstm(train, validation, lstm_params)
+    checkpoint, _ = train_lstm(train, validation, None, lstm_params)
     loaded = _reload(TorchCheckpointDataset, checkpoint, tmp_path / "lstm.pt")
     g = {**params["generation"], "num_samples": 2, "seconds": 4.0}
     before, _ = generate_lstm_pieces(checkpoint, engineered["notes"], g, lstm_params)

@@ -1,10 +1,11 @@
 """Custom Kedro datasets: MIDI scores, the tokenizer, model checkpoints, the embedded corpus,
-any folder of MIDI files, and the listening test's ratings file."""
+any folder of MIDI files, the listening test's ratings file, and the checkpoint fine-tuning starts from."""
 
 from symbolic_music.datasets.checkpoints import (
     HFCheckpointDataset,
     TorchCheckpointDataset,
 )
+from symbolic_music.datasets.init_from import InitCheckpointDataset
 from symbolic_music.datasets.json_lines import JsonLinesDataset
 from symbolic_music.datasets.midi import (
     AudioFolderDataset,
@@ -18,6 +19,7 @@ from symbolic_music.datasets.tokenizer import TokenizerDataset
 __all__ = [
     "AudioFolderDataset",
     "HFCheckpointDataset",
+    "InitCheckpointDataset",
     "JsonLinesDataset",
     "MidiDataset",
     "MidiFolderCorpusDataset",

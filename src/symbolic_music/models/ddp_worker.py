@@ -22,7 +22,8 @@ def main(folder: str) -> None:
     workdir = Path(folder)
     inputs = pickle.loads((workdir / "inputs.pkl").read_bytes())
     params = {**inputs["params"], "num_processes": 1}  # this process is one of the workers
-    model, history = train_transformer(inputs["train_windows"], inputs["validation_windows"], inputs["vocabulary"], params)
+    model, history = train_transformer(inputs["train_windows"], inputs["validation_windows"], inputs["vocabulary"], params,
+                                       init_model=inputs.get("init_model"))
     if int(os.environ.get("RANK", "0")) == 0:
         model.save_pretrained(str(workdir / "model"))
         (workdir / "history.json").write_text(json.dumps(history))

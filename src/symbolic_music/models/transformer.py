@@ -1,4 +1,5 @@
-"""The GPT-2 music model: its settings' checks, construction and training with HF ``Trainer``.
+"""The GPT-2 music model: its settings' checks, construction and training with HF ``Trainer``,
+from scratch or fine-tuned from a trained checkpoint (every weight, or LoRA adapters with PEFT).
 
 Shared by the transformer_model pipeline and the DDP worker; no Kedro imports. Parameters are
 the ``transformer_model`` group of ``parameters_transformer_model.yml``.
@@ -6,6 +7,7 @@ the ``transformer_model`` group of ``parameters_transformer_model.yml``.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -31,6 +33,7 @@ from symbolic_music.music.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 GPU_ONLY_ARGUMENTS = ("fp16", "bf16", "activation_checkpointing", "dataloader_pin_memory")
+FINETUNE_METHODS = ("full", "lora")
 
 
 def header_length(params: dict) -> int:
@@ -55,6 +58,14 @@ def validate_params(params: dict) -> None:
         raise ValueError(f"transformer_model.num_processes must be at least 1, got {params['num_processes']}")
     if params["composer_tokens"]["enabled"] and params["composer_tokens"]["top_k"] < 1:
         raise ValueError("transformer_model.composer_tokens.top_k must be at least 1")
+    from symbolic_music.datasets.init_from import validate_init_from  # datasets/ imports no model code
+
+    validate_init_from(params.get("init_from"), "transformer_model.init_from")
+    finetune = params.get("finetune", {"method": "full"})
+    if finetune["method"] not in FINETUNE_METHODS:
+        raise ValueError(f"transformer_model.finetune.method must be one of {list(FINETUNE_METHODS)}, got {finetune['method']!r}")
+    if finetune["method"] == "lora" and finetune["lora"]["r"] < 1:
+        raise ValueError(f"transformer_model.finetune.lora.r must be at least 1, got {finetune['lora']['r']}")
 
 
 def build_model(vocabulary: Vocabulary, params: dict) -> GPT2LMHeadModel:
@@ -67,6 +78,50 @@ def build_model(vocabulary: Vocabulary, params: dict) -> GPT2LMHeadModel:
         **params["model"],
     )
     return GPT2LMHeadModel(config)
+
+
+def starting_model(vocabulary: Vocabulary, params: dict, init_model: GPT2LMHeadModel | None = None) -> GPT2LMHeadModel:
+    """The model training starts from: a fresh GPT-2 (``build_model``), or a copy of ``init_model``
+    with its token embeddings resized to ``vocabulary`` (seeded by ``params['seed']``).
+
+    Resizing keeps every existing row at its id (the tied output layer too); the rows of
+    appended composer tokens start at the mean of the old embeddings (HF's ``mean_resizing``).
+    ``ValueError`` when the checkpoint is larger than the vocabulary (it was trained with more
+    ids: another vocabulary) or its context is shorter than ``max_length``.
+    """
+    if init_model is None:
+        return build_model(vocabulary, params)
+    old_size, positions = init_model.get_input_embeddings().num_embeddings, init_model.config.n_positions
+    if old_size > len(vocabulary):
+        raise ValueError(f"transformer_model.init_from: the checkpoint has {old_size} token ids but the vocabulary {len(vocabulary)}; "
+                         "it was not trained with this vocabulary")
+    if positions < params["max_length"]:
+        raise ValueError(f"transformer_model.max_length ({params['max_length']}) exceeds the checkpoint's context "
+                         f"(n_positions {positions}); lower it to fine-tune this checkpoint")
+    set_seed(params["seed"])
+    model = copy.deepcopy(init_model)
+    if len(vocabulary) > old_size:
+        model.resize_token_embeddings(len(vocabulary))
+    model.config.update({"bos_token_id": vocabulary.bos_id, "eos_token_id": vocabulary.eos_id, "pad_token_id": vocabulary.pad_id})
+    return model
+
+
+def with_lora(model: GPT2LMHeadModel, new_token_ids: list[int], settings: dict):
+    """``model`` wrapped for LoRA (PEFT): only rank-``r`` adapters on ``target_modules`` and the
+    embedding rows of ``new_token_ids`` (the appended composer tokens, tied to the output layer)
+    train; every other weight is frozen. Undo with ``merge_and_unload()``."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(
+        r=settings["r"],
+        lora_alpha=settings["alpha"],
+        lora_dropout=settings["dropout"],
+        target_modules=list(settings["target_modules"]),
+        fan_in_fan_out=True,  # GPT-2's Conv1D layers store their weights transposed
+        trainable_token_indices={"wte": list(new_token_ids)} if new_token_ids else None,
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
 
 
 def training_arguments(params: dict) -> TrainingArguments:
@@ -100,19 +155,30 @@ def train_transformer(
     vocabulary: Vocabulary,
     params: dict,
     extra_callbacks: list | None = None,
+    init_model: GPT2LMHeadModel | None = None,
 ) -> tuple[GPT2LMHeadModel, dict]:
     """Windows → (best GPT-2 on validation loss, training history).
 
-    Trainer checkpoints go to ``params['trainer_dir']``; with ``resume: true`` training resumes
-    from the latest one there. History: per-step train loss and per-epoch validation loss.
-    ``extra_callbacks`` (not wired in the pipeline) lets callers add ``TrainerCallback``s.
+    From scratch, or fine-tuned from ``init_model`` (``starting_model``): every weight with
+    ``finetune.method: full``, or LoRA adapters (``with_lora``) merged into the weights before
+    returning, so the result is a plain GPT-2 either way. Trainer checkpoints go to
+    ``params['trainer_dir']``; with ``resume: true`` training resumes from the latest one there.
+    History: per-step train loss and per-epoch validation loss; when fine-tuning, also the
+    starting checkpoint's validation loss (``initial_validation_loss``, same measure, before any
+    step) and the method. ``extra_callbacks`` (not wired in the pipeline) lets callers add
+    ``TrainerCallback``s.
     """
     validate_params(params)
     if params["num_processes"] > 1:
-        return _train_distributed(train_windows, validation_windows, vocabulary, params)
+        return _train_distributed(train_windows, validation_windows, vocabulary, params, init_model)
     set_seed(params["seed"])
-    model = build_model(vocabulary, params)
-    log.info("GPT-2 with %.2fM parameters", model.num_parameters() / 1e6)
+    model = starting_model(vocabulary, params, init_model)
+    method = params.get("finetune", {"method": "full"})["method"] if init_model is not None else "scratch"
+    if method == "lora":
+        new_ids = list(range(init_model.get_input_embeddings().num_embeddings, len(vocabulary)))
+        model = with_lora(model, new_ids, params["finetune"]["lora"])
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    log.info("GPT-2 with %.2fM parameters (%s; %.2fM trainable)", model.num_parameters() / 1e6, method, trainable / 1e6)
     trainer = Trainer(
         model=model,
         args=training_arguments(params),
@@ -124,6 +190,7 @@ def train_transformer(
     checkpoint = get_last_checkpoint(params["trainer_dir"]) if params["resume"] else None
     if params["resume"]:
         log.info("Resuming from %s", checkpoint or "scratch (no checkpoint found)")
+    initial = trainer.evaluate()["eval_loss"] if init_model is not None and checkpoint is None else None
     trainer.train(resume_from_checkpoint=checkpoint)
     logs = trainer.state.log_history
     history = {
@@ -131,17 +198,25 @@ def train_transformer(
         "validation": [{"step": e["step"], "epoch": e["epoch"], "loss": e["eval_loss"]} for e in logs if "eval_loss" in e],
         "best_checkpoint": trainer.state.best_model_checkpoint,
         "num_parameters": int(model.num_parameters()),
+        "method": method,
+        "trainable_parameters": int(trainable),
     }
-    return trainer.model.cpu(), history
+    if init_model is not None:
+        history["started_from"] = str(init_model.name_or_path)
+        history["initial_validation_loss"] = initial
+        log.info("Validation loss: %.4f at the start, %.4f best", initial or float("nan"), min(e["loss"] for e in history["validation"]))
+    trained = trainer.model.merge_and_unload() if method == "lora" else trainer.model
+    return trained.cpu(), history
 
 
-def _train_distributed(train_windows, validation_windows, vocabulary, params) -> tuple[GPT2LMHeadModel, dict]:
+def _train_distributed(train_windows, validation_windows, vocabulary, params, init_model=None) -> tuple[GPT2LMHeadModel, dict]:
     """Run ``train_transformer`` in ``num_processes`` DDP processes via torchrun
     (``models/ddp_worker.py``) and read back rank 0's model and history. ``launcher_args``
     replace ``--standalone`` for multi-node runs (e.g. ``--nnodes``, ``--rdzv_endpoint``)."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        inputs = {"train_windows": train_windows, "validation_windows": validation_windows, "vocabulary": vocabulary, "params": params}
+        inputs = {"train_windows": train_windows, "validation_windows": validation_windows, "vocabulary": vocabulary, "params": params,
+                  "init_model": init_model}
         (workdir / "inputs.pkl").write_bytes(pickle.dumps(inputs))
         launcher = params["launcher_args"] or ["--standalone"]
         command = [sys.executable, "-m", "torch.distributed.run", *launcher, f"--nproc_per_node={params['num_processes']}",

@@ -28,7 +28,7 @@ from symbolic_music.pipelines.lstm_model.nodes import (
     plot_lstm_history,
     train_lstm,
 )
-from tests.conftest import run_pipeline
+from tests.conftest import FROM_SCRATCH, run_pipeline
 
 
 def test_timing_clip_and_inverse_round_trip(params):
@@ -89,7 +89,7 @@ def test_make_note_windows_rejects_bad_seq_length(engineered, params):
 @pytest.fixture(scope="module")
 def lstm_run(engineered, params):
     train, validation, test = make_note_windows(engineered["notes"], params["lstm_model"])
-    checkpoint, history = train_lstm(train, validation, params["lstm_model"])
+    checkpoint, history = train_lstm(train, validation, None, params["lstm_model"])
     return train, test, checkpoint, history
 
 
@@ -97,10 +97,22 @@ def test_train_lstm_is_seeded_and_keeps_history(lstm_run, engineered, params):
     train, _, checkpoint, history = lstm_run
     assert len(history["validation"]) >= 1
     validation = make_note_windows(engineered["notes"], params["lstm_model"])[1]
-    again, _ = train_lstm(train, validation, params["lstm_model"])
+    again, _ = train_lstm(train, validation, None, params["lstm_model"])
     for name, tensor in checkpoint["state_dict"].items():
         assert torch.allclose(tensor, again["state_dict"][name]), name
     assert isinstance(load_lstm(checkpoint), NoteLSTM)
+
+
+def test_train_lstm_starts_from_a_checkpoint_and_keeps_its_size(lstm_run, engineered, params):
+    from symbolic_music.pipelines.lstm_model.nodes import _mean_loss
+
+    train, _, checkpoint, _ = lstm_run
+    validation = make_note_windows(engineered["notes"], params["lstm_model"])[1]
+    other_size = {**params["lstm_model"], "epochs": 1, "model": {**params["lstm_model"]["model"], "hidden_size": 4}}
+    tuned, history = train_lstm(train, validation, checkpoint, other_size)
+    assert tuned["config"] == checkpoint["config"]  # the checkpoint's size, not the parameters'
+    assert history["initial_validation_loss"] == pytest.approx(_mean_loss(load_lstm(checkpoint), validation, params["lstm_model"]))
+    assert any(not torch.equal(tensor, checkpoint["state_dict"][name]) for name, tensor in tuned["state_dict"].items())
 
 
 def test_evaluate_lstm_reports_bits_per_note(lstm_run, params):
@@ -118,7 +130,7 @@ def test_plot_lstm_history(lstm_run):
 def test_lstm_pipeline_runs(engineered, params):
     catalog = DataCatalog({"params:lstm_model": MemoryDataset(params["lstm_model"])})
     inputs = {k: engineered[k] for k in ("notes", "train_tokens", "validation_tokens", "test_tokens", "tokenizer")}
-    out = run_pipeline(lstm_model.create_pipeline(), catalog, inputs)
+    out = run_pipeline(lstm_model.create_pipeline(), catalog, {**inputs, **FROM_SCRATCH})
     assert set(out["lstm"]) == {"config", "state_dict"}
     assert "lstm" in out["lstm_metrics"]
     systems = {name.split("/")[0] for name in out["baseline_midi"]}

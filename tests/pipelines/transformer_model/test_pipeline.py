@@ -21,7 +21,7 @@ from symbolic_music.pipelines.transformer_model.nodes import (
     plot_loss_curves,
     prepare_transformer_tokenizer,
 )
-from tests.conftest import run_pipeline
+from tests.conftest import FROM_SCRATCH, run_pipeline
 
 BOS, EOS = 1, 2
 
@@ -109,7 +109,7 @@ def _variant(params, bpe=False, augmentation=False, composers=False):
 
 
 def _encode(engineered, p):
-    tokenizer = prepare_transformer_tokenizer(engineered["tokenizer"], engineered["pieces"], engineered["train_tokens"], p)
+    tokenizer = prepare_transformer_tokenizer(engineered["tokenizer"], engineered["pieces"], engineered["train_tokens"], None, p)
     sequences = encode_sequences(
         engineered["train_tokens"], engineered["validation_tokens"], engineered["test_tokens"],
         engineered["tokenizer"], tokenizer, engineered["pieces"], p,
@@ -142,7 +142,7 @@ def test_bpe_is_trained_on_train_only(engineered, params, monkeypatch):
 
     seen = []
     monkeypatch.setattr(nodes, "train_bpe", lambda tokenizer, scores, vocab_size: seen.extend(scores))
-    prepare_transformer_tokenizer(engineered["tokenizer"], engineered["pieces"], engineered["train_tokens"], _variant(params, bpe=True))
+    prepare_transformer_tokenizer(engineered["tokenizer"], engineered["pieces"], engineered["train_tokens"], None, _variant(params, bpe=True))
     assert len(seen) == len(engineered["train_tokens"])
 
 
@@ -181,7 +181,7 @@ def trained(engineered, params):
     tokenizer, (train, validation, test, report) = _encode(engineered, p)
     train_windows, validation_windows, window_report = make_windows(train, validation, tokenizer, p)
     model, history = train_transformer(train_windows, validation_windows, tokenizer, p)
-    return model, history, tokenizer, train, test, report, window_report, p
+    return model, history, tokenizer, train, validation, test, report, window_report, p
 
 
 def test_train_transformer_records_history(trained, params):
@@ -193,8 +193,8 @@ def test_train_transformer_records_history(trained, params):
 
 
 def test_evaluate_transformer_reports_comparable_units(trained, engineered):
-    model, _, tokenizer, train, test, report, window_report, p = trained
-    metrics = evaluate_transformer(model, train, test, tokenizer, engineered["notes"], report, window_report, p)
+    model, _, tokenizer, train, validation, test, report, window_report, p = trained
+    metrics = evaluate_transformer(model, train, validation, test, tokenizer, engineered["notes"], report, window_report, None, p)
     test_notes = int((engineered["notes"]["split"] == "test").sum())
     for system in ("transformer", "unigram"):
         assert metrics[system]["notes"] == test_notes
@@ -214,7 +214,7 @@ def test_transformer_pipeline_runs(engineered, params, bpe, augmentation, compos
     p["training"]["num_train_epochs"] = 1
     catalog = DataCatalog({"params:transformer_model": MemoryDataset(p)})
     inputs = {k: engineered[k] for k in ("train_tokens", "validation_tokens", "test_tokens", "tokenizer", "notes", "pieces")}
-    out = run_pipeline(transformer_model.create_pipeline(), catalog, inputs)
+    out = run_pipeline(transformer_model.create_pipeline(), catalog, {**inputs, **FROM_SCRATCH})
     metrics = out["transformer_metrics"]
     assert metrics["transformer"]["bits_per_note"] > 0
     assert metrics["sequences"]["bpe"] is bpe

@@ -72,17 +72,23 @@ def _mean_loss(model: NoteLSTM, windows: dict, params: dict) -> float:
     return total / max(count, 1)
 
 
-def train_lstm(train_windows: dict, validation_windows: dict, params: dict) -> tuple[dict, dict]:
+def train_lstm(train_windows: dict, validation_windows: dict, init_lstm: dict | None, params: dict) -> tuple[dict, dict]:
     """Windows → (best checkpoint on validation loss ``{"config", "state_dict"}``, history).
 
-    Adam, a fixed seed, early stopping after ``patience`` epochs without improvement.
+    Adam, a fixed seed, early stopping after ``patience`` epochs without improvement. From
+    scratch (``init_lstm`` None, sized by ``params["model"]``) or from the checkpoint
+    ``init_lstm`` (``lstm_model.init_from``), whose size it keeps; its validation loss before
+    any step is then ``initial_validation_loss`` in the history.
     """
     torch.manual_seed(params["seed"])
     generator = torch.Generator().manual_seed(params["seed"])
-    config = LSTMConfig(**params["model"])
-    model = NoteLSTM(config)
+    model = NoteLSTM(LSTMConfig(**params["model"])) if init_lstm is None else load_lstm(init_lstm)
+    config = model.config
     optimizer = torch.optim.Adam(model.parameters(), lr=params["learning_rate"])
     history = {"train": [], "validation": []}
+    if init_lstm is not None:
+        history["initial_validation_loss"] = _mean_loss(model, validation_windows, params)
+        log.info("LSTM fine-tuning from a checkpoint: validation loss %.4f at the start", history["initial_validation_loss"])
     best_loss, best_state, stale = math.inf, copy.deepcopy(model.state_dict()), 0
     step = 0
     for epoch in range(1, params["epochs"] + 1):

@@ -18,7 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(make_note_windows, ["notes", "params:lstm_model"],
                  ["lstm_train_windows", "lstm_validation_windows", "lstm_test_windows"], name="make_note_windows_node"),
-            Node(train_lstm, ["lstm_train_windows", "lstm_validation_windows", "params:lstm_model"],
+            Node(train_lstm, ["lstm_train_windows", "lstm_validation_windows", "init_lstm", "params:lstm_model"],
                  ["lstm", "lstm_history"], name="train_lstm_node"),
             Node(evaluate_lstm, ["lstm", "lstm_train_windows", "lstm_test_windows", "params:lstm_model"],
                  "lstm_metrics", name="evaluate_lstm_node"),

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from transformers import GPT2LMHeadModel
 
 from symbolic_music.models.likelihood import model_nll, summarize_nll, unigram_nll
-from symbolic_music.models.transformer import header_length, train_transformer, validate_params
+from symbolic_music.models.transformer import header_length, starting_model, train_transformer, validate_params
 from symbolic_music.models.windows import piece_windows
 from symbolic_music.music.plots import loss_curves
 from symbolic_music.music.tokens import augmented_scores, train_bpe
@@ -20,14 +20,47 @@ from symbolic_music.music.vocabulary import OTHER_COMPOSER, Vocabulary
 log = logging.getLogger(__name__)
 
 
+def _train_composers(pieces: pd.DataFrame, params: dict) -> list[str]:
+    """The ``top_k`` most frequent train composers, then ``other``."""
+    counts = pieces.loc[pieces["split"] == "train", "composer"].value_counts()
+    return [*counts.index[: params["composer_tokens"]["top_k"]], OTHER_COMPOSER]
+
+
+def inherited_vocabulary(tokenizer: Vocabulary, init_tokenizer: Vocabulary, pieces: pd.DataFrame, params: dict) -> Vocabulary:
+    """The vocabulary of the checkpoint fine-tuning starts from, with a composer token appended
+    for each new train composer (``add_composers``: no id moves; BPE is inherited, not retrained).
+
+    ``ValueError`` when the corpus was tokenized differently from the checkpoint's data (another
+    miditok vocabulary: ``data_engineering.tokenizer`` or ``data_engineering.pedal`` differ), or
+    when the checkpoint has composer tokens and ``composer_tokens.enabled`` is false.
+    """
+    base, inherited = tokenizer.tokenizer.vocab, init_tokenizer.tokenizer.vocab
+    if base != inherited:
+        differ = sorted(set(base.items()) ^ set(inherited.items()))[:6]
+        raise ValueError("transformer_model.init_from: the checkpoint's base tokens differ from this corpus's "
+                         f"({len(inherited)} against {len(base)} tokens, e.g. {differ}); tokenize with the checkpoint's "
+                         "data_engineering.tokenizer settings")
+    vocabulary = copy.deepcopy(init_tokenizer)
+    if params["composer_tokens"]["enabled"]:
+        vocabulary.add_composers(_train_composers(pieces, params))
+    elif vocabulary.composers:
+        raise ValueError("transformer_model.composer_tokens.enabled is false, but the checkpoint of init_from was trained with "
+                         f"composer tokens ({list(vocabulary.composers)}); enable them to fine-tune it")
+    log.info("Fine-tuning vocabulary: %d ids inherited, %d composer tokens appended", len(init_tokenizer), len(vocabulary) - len(init_tokenizer))
+    return vocabulary
+
+
 def prepare_transformer_tokenizer(
-    tokenizer: Vocabulary, pieces: pd.DataFrame, train_tokens: dict[str, list[int]], params: dict
+    tokenizer: Vocabulary, pieces: pd.DataFrame, train_tokens: dict[str, list[int]], init_tokenizer: Vocabulary | None, params: dict
 ) -> Vocabulary:
     """The data_engineering vocabulary → the model's: a copy of its miditok tokenizer, with BPE
     trained on the train split only when enabled, then one composer token for each of the
     ``top_k`` most frequent train composers plus ``other`` (ids after miditok's, see
-    ``music.vocabulary``)."""
+    ``music.vocabulary``). When fine-tuning (``init_tokenizer``, the checkpoint's vocabulary),
+    that vocabulary with the new composers appended instead (``inherited_vocabulary``)."""
     validate_params(params)
+    if init_tokenizer is not None:
+        return inherited_vocabulary(tokenizer, init_tokenizer, pieces, params)
     model_tokenizer = copy.deepcopy(tokenizer.tokenizer)
     if params["bpe"]["enabled"]:
         scores = [tokenizer.decode(ids) for ids in tqdm(train_tokens.values(), desc="decode for BPE", unit="piece")]
@@ -35,8 +68,7 @@ def prepare_transformer_tokenizer(
         log.info("Trained BPE: %d tokens", len(model_tokenizer))
     vocabulary = Vocabulary(model_tokenizer)
     if params["composer_tokens"]["enabled"]:
-        train_composers = pieces.loc[pieces["split"] == "train", "composer"].value_counts()
-        vocabulary.add_composers([*train_composers.index[: params["composer_tokens"]["top_k"]], OTHER_COMPOSER])
+        vocabulary.add_composers(_train_composers(pieces, params))
     return vocabulary
 
 
@@ -119,39 +151,59 @@ def make_windows(
 
 
 def train_transformer_model(
-    train_windows: list[list[int]], validation_windows: list[list[int]], transformer_tokenizer: Vocabulary, params: dict
+    train_windows: list[list[int]],
+    validation_windows: list[list[int]],
+    transformer_tokenizer: Vocabulary,
+    init_transformer: GPT2LMHeadModel | None,
+    params: dict,
 ) -> tuple[GPT2LMHeadModel, dict]:
-    """Windows → (best GPT-2 on validation loss, training history); see ``models.transformer``."""
-    return train_transformer(train_windows, validation_windows, transformer_tokenizer, params)
+    """Windows → (best GPT-2 on validation loss, training history), from scratch or fine-tuned
+    from ``init_transformer``; see ``models.transformer``."""
+    return train_transformer(train_windows, validation_windows, transformer_tokenizer, params, init_model=init_transformer)
 
 
 def evaluate_transformer(
     model: GPT2LMHeadModel,
     train_sequences: dict[str, dict],
+    validation_sequences: dict[str, dict],
     test_sequences: dict[str, dict],
     transformer_tokenizer: Vocabulary,
     notes: pd.DataFrame,
     sequence_report: dict,
     window_report: dict,
+    init_transformer: GPT2LMHeadModel | None,
     params: dict,
 ) -> dict:
     """Model + test sequences → test NLL (nats/token, bits/token, bits/note) beside a unigram
-    model of the same tokens fitted on train. Bits per note = total test NLL in bits ÷ test
-    notes, the unit comparable across tokenizers, BPE and models. Control tokens are given,
-    not scored."""
+    model of the same tokens fitted on train, and the model's validation bits/note. Bits per note
+    = total NLL in bits ÷ notes, the unit comparable across tokenizers, BPE and models. Control
+    tokens are given, not scored. When fine-tuned, ``starting_checkpoint`` holds the same
+    figures of the checkpoint it started from (embeddings resized as training began) on this
+    corpus: the "before" of fine-tuning."""
     length, context = params["max_length"], 1 + header_length(params)
-    test = build_windows(test_sequences, transformer_tokenizer, length)
+    splits = {"validation": build_windows(validation_sequences, transformer_tokenizer, length),
+              "test": build_windows(test_sequences, transformer_tokenizer, length)}
     train = build_windows(original_sequences(train_sequences), transformer_tokenizer, length)
-    num_notes = int((notes["split"] == "test").sum())
+    num_notes = {split: int((notes["split"] == split).sum()) for split in splits}
     batch_size = params["training"]["per_device_eval_batch_size"]
-    total, count = model_nll(model, test, transformer_tokenizer.pad_id, batch_size, context)
-    unigram_total, unigram_count = unigram_nll(train, test, len(transformer_tokenizer), context=context)
+
+    def figures(scored: GPT2LMHeadModel, split: str) -> dict:
+        return summarize_nll(*model_nll(scored, splits[split], transformer_tokenizer.pad_id, batch_size, context), num_notes[split])
+
+    unigram_total, unigram_count = unigram_nll(train, splits["test"], len(transformer_tokenizer), context=context)
     metrics = {
-        "transformer": summarize_nll(total, count, num_notes),
-        "unigram": summarize_nll(unigram_total, unigram_count, num_notes),
+        "transformer": figures(model, "test"),
+        "transformer_validation": figures(model, "validation"),
+        "unigram": summarize_nll(unigram_total, unigram_count, num_notes["test"]),
         "sequences": sequence_report,
         "windows": window_report,
     }
+    if init_transformer is not None:
+        start = starting_model(transformer_tokenizer, params, init_transformer)
+        metrics["starting_checkpoint"] = {"test": figures(start, "test"), "validation": figures(start, "validation"),
+                                          "method": params["finetune"]["method"]}
+        log.info("Validation bits/note: %.3f at the start, %.3f fine-tuned", metrics["starting_checkpoint"]["validation"]["bits_per_note"],
+                 metrics["transformer_validation"]["bits_per_note"])
     log.info("Test bits/note: transformer %.3f, unigram %.3f", metrics["transformer"]["bits_per_note"], metrics["unigram"]["bits_per_note"])
     return metrics
 
