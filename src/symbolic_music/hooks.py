@@ -18,9 +18,11 @@ def validate_all_parameters(params: dict) -> None:
     from symbolic_music.models.sampler import validate_generation_params
     from symbolic_music.music.audio import validate_audio_settings
     from symbolic_music.music.notes import validate_tracks_mode
+    from symbolic_music.music.pedal import validate_pedal_mode
     from symbolic_music.music.ngram import validate_ngram_settings
 
     validate_tracks_mode(params["data_engineering"]["tracks"])
+    validate_pedal_mode(params["data_engineering"]["pedal"])
     validate_transformer(params["transformer_model"])
     validate_generation_params(params["generation"])
     validate_audio_settings(params["generation"]["audio"])

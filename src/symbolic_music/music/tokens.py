@@ -8,13 +8,17 @@ import miditok
 from symusic import Score
 
 
-def build_tokenizer(settings: dict) -> miditok.REMI:
+def build_tokenizer(settings: dict, pedal: str = "ignore") -> miditok.REMI:
     """A miditok REMI tokenizer from the ``tokenizer`` parameters (see parameters_data_engineering.yml).
 
     ``beat_res`` keys are written ``"start_end"`` in YAML (``"0_4": 8``) and become tuples here.
     ``pitch_range`` is ``[low, high)`` in MIDI numbers; notes outside it are dropped by miditok.
+    Pedal tokens (``use_sustain_pedals``) come from ``pedal`` (``data_engineering.pedal``) alone:
+    on for ``tokens``; ``ValueError`` if the settings name them too.
     """
-    settings = dict(settings)
+    if "use_sustain_pedals" in settings:
+        raise ValueError("data_engineering.tokenizer.use_sustain_pedals: choose the pedal with data_engineering.pedal (tokens) instead")
+    settings = {**settings, "use_sustain_pedals": pedal == "tokens"}
     settings["pitch_range"] = tuple(settings["pitch_range"])
     if "tempo_range" in settings:
         settings["tempo_range"] = tuple(settings["tempo_range"])

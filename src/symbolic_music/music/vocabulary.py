@@ -11,6 +11,9 @@ strings and scores, so no caller assumes that two tokenizers share ids:
 
 miditok itself never sees the composer tokens, so nothing it rebuilds on reload can shift them.
 ``to_dict``/``from_dict`` carry the full token → id map, and loading checks it.
+
+The vocabulary also carries how its scores were prepared: ``pedal`` (``data_engineering.pedal``,
+see ``music.pedal``), so a prompt is encoded as the training data was (``encode``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import re
 import miditok
 from symusic import Score
 
+from symbolic_music.music.pedal import apply_pedal, validate_pedal_mode
 from symbolic_music.music.timeline import Timeline
 
 COMPOSER_PREFIX = "Composer_"
@@ -36,12 +40,19 @@ class Vocabulary:
     """A miditok tokenizer plus composer control tokens, in one explicit id space.
 
     ``composers`` maps a composer's name to its token's id. A name not in it is played as
-    ``other`` when that token exists.
+    ``other`` when that token exists. ``pedal`` is the ``data_engineering.pedal`` mode its
+    scores are encoded under; by default ``tokens`` when the tokenizer has pedal tokens, else
+    ``ignore``. ``ValueError`` when the two disagree.
     """
 
-    def __init__(self, tokenizer: miditok.MusicTokenizer, composers: dict[str, int] | None = None) -> None:
+    def __init__(self, tokenizer: miditok.MusicTokenizer, composers: dict[str, int] | None = None, pedal: str | None = None) -> None:
         self.tokenizer = tokenizer
         self.composers = dict(composers or {})
+        pedal_tokens = bool(tokenizer.config.use_sustain_pedals)
+        self.pedal = pedal or ("tokens" if pedal_tokens else "ignore")
+        validate_pedal_mode(self.pedal)
+        if (self.pedal == "tokens") != pedal_tokens:
+            raise ValueError(f"pedal mode {self.pedal!r} does not match the tokenizer (use_sustain_pedals={pedal_tokens})")
         expected = list(range(len(tokenizer), len(tokenizer) + len(self.composers)))
         if sorted(self.composers.values()) != expected:
             raise ValueError(f"composer ids must follow miditok's {len(tokenizer)} tokens without gaps, got {self.composers}")
@@ -54,7 +65,8 @@ class Vocabulary:
 
     def __repr__(self) -> str:
         bpe = f", BPE {self._music_size}" if self.tokenizer.is_trained else ""
-        return f"Vocabulary({len(self)} ids{bpe}, composers {list(self.composers)})"
+        pedal = f", pedal {self.pedal}" if self.pedal != "ignore" else ""
+        return f"Vocabulary({len(self)} ids{bpe}{pedal}, composers {list(self.composers)})"
 
     # ------------------------------------------------------------------ ids and strings
     def _base_tokens_per_id(self) -> list[tuple[str, ...]]:
@@ -132,8 +144,9 @@ class Vocabulary:
 
     # ------------------------------------------------------------------ scores
     def encode(self, score: Score) -> list[int]:
-        """Ids of a one-track piano score (the whole piece, never truncated; BPE applied if trained)."""
-        encoded = self.tokenizer.encode(score)
+        """Ids of a one-track piano score (the whole piece, never truncated; BPE applied if trained),
+        prepared under this vocabulary's ``pedal`` mode first (``music.pedal.apply_pedal``)."""
+        encoded = self.tokenizer.encode(apply_pedal(score, self.pedal))
         sequence = encoded[0] if isinstance(encoded, list) else encoded
         return [int(i) for i in sequence.ids]
 
@@ -159,14 +172,16 @@ class Vocabulary:
 
     # ------------------------------------------------------------------ storage
     def to_dict(self) -> dict:
-        """miditok's own dict (config, and the BPE model when trained), plus the composers and
-        the full token → id map."""
-        return {**self.tokenizer.to_dict(), "symbolic_music": {"composers": self.composers, "token_ids": self.token_ids()}}
+        """miditok's own dict (config, and the BPE model when trained), plus the composers, the
+        pedal mode and the full token → id map."""
+        return {**self.tokenizer.to_dict(),
+                "symbolic_music": {"composers": self.composers, "pedal": self.pedal, "token_ids": self.token_ids()}}
 
     @classmethod
     def from_dict(cls, params: dict, tokenizer: miditok.MusicTokenizer) -> Vocabulary:
         """Rebuild from ``to_dict``'s output, given miditok's tokenizer loaded from the same dict.
-        ``ValueError`` if any token's id differs from the saved one."""
+        ``ValueError`` if any token's id differs from the saved one. A file without a pedal mode
+        (written before there was one) gets the default, which is what it was encoded under."""
         saved = params.get("symbolic_music", {})
         if "token_ids" not in saved:
             raise ValueError("the tokenizer file has no saved token ids (written by an older version): its ids cannot be "
@@ -180,4 +195,4 @@ class Vocabulary:
             raise ValueError(f"token ids differ from those saved ({len(moved)} moved, {len(now)} music tokens now against "
                              f"{len(expected)} saved; e.g. token: (saved, now) {sample}); the file was written by another "
                              "miditok version or edited")
-        return cls(tokenizer, composers)
+        return cls(tokenizer, composers, saved.get("pedal"))

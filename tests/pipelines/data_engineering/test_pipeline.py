@@ -9,7 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 from kedro.io import DataCatalog, DatasetError
-from symusic import Score
+from symusic import ControlChange, Score
 
 from symbolic_music.datasets import MidiDataset, MidiFolderCorpusDataset, MidiPartitionsDataset
 from symbolic_music.music.corpus import piece_id_of
@@ -244,6 +244,35 @@ def test_piano_only_skips_a_file_without_piano_and_lists_no_single_piano_file(pa
 def test_unknown_tracks_mode_is_named(params):
     with pytest.raises(ValueError, match="data_engineering.tracks"):
         load_scores(_one_piece("a/x.mid"), {"a/x": lambda: make_score(0)}, {**params["data_engineering"], "tracks": "all"})
+
+
+def _pedalled_midi() -> Score:
+    """A piece played under one press of the sustain pedal (CC64 down at 0, up a beat after the
+    last key release), read from MIDI bytes as the raw datasets read it."""
+    score = make_score(6, num_notes=8)
+    track = score.tracks[0]
+    track.controls.extend([ControlChange(0, 64, 127), ControlChange(max(n.end for n in track.notes) + 480, 64, 0)])
+    return Score.from_midi(score.dumps_midi())
+
+
+@pytest.mark.parametrize("pedal", ["ignore", "tokens", "extend"])
+def test_pedal_parameter_prepares_the_piano_part_and_the_tokenizer(params, pedal):
+    performance = _pedalled_midi()
+    release = performance.tracks[0].pedals[0].end
+    settings = {**params["data_engineering"], "pedal": pedal}
+    scores, _, report = load_scores(_one_piece("a/x.mid"), {"a/x": lambda: performance}, settings)
+    played, kept = (sorted(score.tracks[0].notes, key=lambda n: (n.time, n.pitch)) for score in (performance, scores["a/x"]))
+    assert report["pedal_mode"] == pedal
+    assert [(n.time, n.pitch, n.velocity) for n in kept] == [(n.time, n.pitch, n.velocity) for n in played]
+    vocabulary = create_tokenizer(settings)
+    pedal_tokens = [t for t in vocabulary.base_tokens(vocabulary.encode(scores["a/x"])) if t.startswith("Pedal")]
+    if pedal == "extend":
+        assert max(n.end for n in kept) == release and all(k.end >= p.end for k, p in zip(kept, played))
+        assert len(scores["a/x"].tracks[0].pedals) == 0
+    else:  # the notes end at key release; the pedal goes to the tokenizer, which reads it under `tokens` only
+        assert [n.end for n in kept] == [n.end for n in played]
+        assert len(scores["a/x"].tracks[0].pedals) == 1
+    assert pedal_tokens == (["Pedal_0", "PedalOff_0"] if pedal == "tokens" else [])
 
 
 def test_reasons_name_files_by_relative_path_only(tmp_path, params):

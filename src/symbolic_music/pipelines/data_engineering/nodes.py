@@ -11,6 +11,7 @@ from symusic import Score
 
 from symbolic_music.music.corpus import MIN_GROUP_TO_HOLD_OUT, piece_id_of
 from symbolic_music.music.notes import notes_table, piano_part
+from symbolic_music.music.pedal import apply_pedal
 from symbolic_music.music.statistics import reference_statistics
 from symbolic_music.music.tokens import build_tokenizer
 from symbolic_music.music.vocabulary import Vocabulary
@@ -85,6 +86,8 @@ def load_scores(
     with no piano track are each skipped with a logged warning and an entry (file and reason) in
     the report's ``skipped``; ``track_handling`` lists what was done to every kept file that was
     not already one piano track. Files are named by ``midi_filename``, never by absolute path.
+    ``params["pedal"]`` prepares every piano part for the models (``music.pedal.apply_pedal``:
+    under ``extend`` the notes held by the sustain pedal are lengthened).
     """
     scores, skipped, track_handling = {}, [], []
     for row in checked_pieces.itertuples(index=False):
@@ -94,6 +97,7 @@ def load_scores(
             reason = unreadable_reason(error, row.midi_filename)
         else:
             score, summary = piano_part(score, params["tracks"])
+            score = apply_pedal(score, params["pedal"])
             pitched = summary["tracks"] - summary["drum_tracks_dropped"]
             if score.note_num() > 0:
                 scores[row.piece_id] = score
@@ -116,6 +120,7 @@ def load_scores(
         "skipped": skipped,
         "tracks_mode": params["tracks"],
         "track_handling": track_handling,
+        "pedal_mode": params["pedal"],
         "pieces_per_split": {s: int((pieces["split"] == s).sum()) for s in SPLITS},
     }
     log.info("Loaded %d of %d pieces (%d skipped)", len(pieces), len(checked_pieces), len(skipped))
@@ -149,8 +154,9 @@ def check_corpus_size(loaded_pieces: pd.DataFrame, data_quality_report: dict, pa
 
 
 def create_tokenizer(params: dict) -> Vocabulary:
-    """``tokenizer`` parameters → the base vocabulary: a REMI tokenizer (untrained, no BPE, no composers)."""
-    return Vocabulary(build_tokenizer(params["tokenizer"]))
+    """``tokenizer`` and ``pedal`` parameters → the base vocabulary: a REMI tokenizer (untrained,
+    no BPE, no composers), with pedal tokens under ``pedal: tokens``."""
+    return Vocabulary(build_tokenizer(params["tokenizer"], params["pedal"]), pedal=params["pedal"])
 
 
 def tokenize_pieces(

@@ -35,6 +35,9 @@ def inherited_vocabulary(tokenizer: Vocabulary, init_tokenizer: Vocabulary, piec
     when the checkpoint has composer tokens and ``composer_tokens.enabled`` is false.
     """
     base, inherited = tokenizer.tokenizer.vocab, init_tokenizer.tokenizer.vocab
+    if tokenizer.pedal != init_tokenizer.pedal:
+        raise ValueError(f"transformer_model.init_from: the checkpoint was trained with data_engineering.pedal "
+                         f"{init_tokenizer.pedal!r}, this corpus is prepared with {tokenizer.pedal!r}; use the checkpoint's")
     if base != inherited:
         differ = sorted(set(base.items()) ^ set(inherited.items()))[:6]
         raise ValueError("transformer_model.init_from: the checkpoint's base tokens differ from this corpus's "
@@ -66,7 +69,7 @@ def prepare_transformer_tokenizer(
         scores = [tokenizer.decode(ids) for ids in tqdm(train_tokens.values(), desc="decode for BPE", unit="piece")]
         train_bpe(model_tokenizer, scores, params["bpe"]["vocab_size"])
         log.info("Trained BPE: %d tokens", len(model_tokenizer))
-    vocabulary = Vocabulary(model_tokenizer)
+    vocabulary = Vocabulary(model_tokenizer, pedal=tokenizer.pedal)
     if params["composer_tokens"]["enabled"]:
         vocabulary.add_composers(_train_composers(pieces, params))
     return vocabulary
