@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,8 +46,21 @@ def test_catalog_resolves_in_each_environment(env, raw_type):
         assert params["transformer_model"]["training"]["warmup_steps"] == 1000
 
 
-def _kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
+def _project_warnings_as_errors() -> str:
+    """A ``PYTHONWARNINGS`` value that turns every warning attributed to one of the project's own
+    modules into an error (``-W`` matches module names literally, so each is listed)."""
+    import pkgutil
+
+    import symbolic_music
+
+    modules = ["symbolic_music", *(m.name for m in pkgutil.walk_packages(symbolic_music.__path__, "symbolic_music."))]
+    return ",".join(f"error::Warning:{module}" for module in modules)
+
+
+def _kedro(project: Path, *args: str, warnings_as_errors: bool = False) -> subprocess.CompletedProcess:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONUNBUFFERED": "1"}
+    if warnings_as_errors:
+        env["PYTHONWARNINGS"] = _project_warnings_as_errors()
     result = subprocess.run(
         [sys.executable, "-m", "kedro", "run", *args], cwd=project, env=env, capture_output=True, text=True, timeout=600
     )
@@ -79,7 +93,8 @@ def test_default_run_on_a_small_music21_corpus_then_reruns_keep_versions(tmp_pat
     raw["composers"] = {"bach": {**raw["composers"]["bach"], "max_pieces": 8}, "haydn": {**raw["composers"]["haydn"], "max_pieces": 2}}
     (project / "conf" / "local" / "catalog.yml").write_text(yaml.safe_dump({"raw_metadata": raw}))
 
-    _kedro(project)
+    run = _kedro(project, warnings_as_errors=True)  # the default run raises no warning from the project's own code
+    assert not re.search(r"symbolic_music/\S+:\d+: \w*Warning", run.stdout + run.stderr)
     data = project / "data"
     for path in [
         "01_raw/music21_corpus/metadata.csv",
