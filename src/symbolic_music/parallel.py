@@ -1,23 +1,120 @@
-"""``parallel_map``: a progress-barred map over pieces, serial or across processes."""
+"""``parallel_map``: a progress-barred map over pieces: serial, across local processes, or on a
+Dask cluster (``dask.distributed``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from tqdm.auto import tqdm
 
+log = logging.getLogger(__name__)
+EXECUTORS = ("local", "dask")
+DASK_DEFAULTS = {"scheduler_address": None, "n_workers": 2, "threads_per_worker": 1, "retries": 2}
 
-def parallel_map(function: Callable, items: Iterable, num_workers: int, desc: str, unit: str = "piece") -> list[Any]:
-    """``[function(item) for item in items]`` in order, with a tqdm bar.
 
-    ``num_workers <= 1`` runs in this process; more uses a process pool, so ``function`` and the
-    items must pickle. Results are identical either way (order is kept).
+def validate_executor(executor: str, dask: dict | None = None) -> None:
+    """Raise ``ValueError`` naming ``data_engineering.executor`` or its ``dask`` settings when
+    they cannot work."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"data_engineering.executor must be one of {list(EXECUTORS)}, got {executor!r}")
+    unknown = sorted(set(dask or {}) - set(DASK_DEFAULTS))
+    if unknown:
+        raise ValueError(f"data_engineering.dask has unknown keys {unknown}; known: {sorted(DASK_DEFAULTS)}")
+    settings = {**DASK_DEFAULTS, **(dask or {})}
+    for key in ("n_workers", "threads_per_worker"):
+        if int(settings[key]) < 1:
+            raise ValueError(f"data_engineering.dask.{key} must be at least 1, got {settings[key]}")
+    if int(settings["retries"]) < 0:
+        raise ValueError(f"data_engineering.dask.retries must be at least 0, got {settings['retries']}")
+
+
+def parallel_map(
+    function: Callable,
+    items: Iterable,
+    num_workers: int,
+    desc: str,
+    unit: str = "piece",
+    *,
+    executor: str = "local",
+    dask: dict | None = None,
+    shared: dict | None = None,
+    on_error: Callable[[Any, BaseException], Any] | None = None,
+) -> list[Any]:
+    """``[function(item, **shared) for item in items]`` in order, with a tqdm bar.
+
+    ``executor="local"``: ``num_workers <= 1`` runs in this process; more uses a process pool, so
+    ``function``, ``shared`` and the items must pickle. An exception stops the map.
+
+    ``executor="dask"``: one Dask task per item on the cluster at ``dask["scheduler_address"]``,
+    or, with no address, on a ``LocalCluster`` of ``n_workers`` processes of
+    ``threads_per_worker`` threads started here and closed at the end (``num_workers`` is not
+    used). ``shared`` values are sent to every worker once (``scatter``), not with every task.
+    An item is tried at most ``1 + retries`` times, whether its task raised or its worker died
+    (Dask's task ``retries``; on the ``LocalCluster`` also the scheduler's ``allowed-failures``:
+    an external scheduler keeps its own). An item that still fails goes to
+    ``on_error(item, error)``, whose return value takes its place; without ``on_error`` the
+    error is raised.
+
+    Results are identical whichever executor runs (order is kept).
     """
     items = list(items)
+    if executor == "dask":
+        return _dask_map(function, items, {**DASK_DEFAULTS, **(dask or {})}, shared or {}, desc, unit, on_error)
+    validate_executor(executor)
+    bound = functools.partial(function, **shared) if shared else function
     if num_workers <= 1 or len(items) < 2:
-        return [function(item) for item in tqdm(items, desc=desc, unit=unit)]
+        return [bound(item) for item in tqdm(items, desc=desc, unit=unit)]
     chunksize = max(1, len(items) // (num_workers * 8))
     with ProcessPoolExecutor(max_workers=num_workers) as pool:
-        return list(tqdm(pool.map(function, items, chunksize=chunksize), total=len(items), desc=desc, unit=unit))
+        return list(tqdm(pool.map(bound, items, chunksize=chunksize), total=len(items), desc=desc, unit=unit))
+
+
+@contextlib.contextmanager
+def dask_client(settings: dict) -> Iterator[Any]:
+    """A ``distributed.Client`` on the scheduler at ``settings["scheduler_address"]``, or on a
+    ``LocalCluster`` started for the ``with`` block and closed after it."""
+    import dask.config
+    from distributed import Client, LocalCluster
+
+    if settings["scheduler_address"]:
+        with Client(settings["scheduler_address"]) as client:
+            yield client
+        return
+    # the LocalCluster's scheduler runs in this process: give it the same budget of worker deaths
+    with dask.config.set({"distributed.scheduler.allowed-failures": int(settings["retries"])}):
+        cluster = LocalCluster(
+            n_workers=int(settings["n_workers"]),
+            threads_per_worker=int(settings["threads_per_worker"]),
+            processes=True,
+            dashboard_address=None,
+        )
+    with cluster, Client(cluster) as client:
+        yield client
+
+
+def _dask_map(function, items, settings, shared, desc, unit, on_error) -> list[Any]:
+    from distributed import as_completed
+
+    validate_executor("dask", {k: v for k, v in settings.items() if k in DASK_DEFAULTS})
+    results: list[Any] = [None] * len(items)
+    with dask_client(settings) as client:
+        log.info("Dask: %d items on %s", len(items), client.scheduler.address)
+        scattered = {name: client.scatter(value, broadcast=True, hash=False) for name, value in shared.items()}
+        futures = client.map(function, items, retries=int(settings["retries"]), pure=False, **scattered)
+        position = {future.key: index for index, future in enumerate(futures)}
+        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit=unit):
+            index = position[future.key]
+            if future.status == "finished":
+                results[index] = future.result()
+            else:
+                error = future.exception()
+                if on_error is None:
+                    raise error
+                results[index] = on_error(items[index], error)
+            future.release()
+    return results
