@@ -15,7 +15,9 @@ import pytest
 import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from kedro.io.core import Version
 
+from symbolic_music.datasets import TokenShardsDataset
 from symbolic_music.pipeline_registry import register_pipelines
 from tests.conftest import PROJECT_ROOT, project_copy, write_corpus
 
@@ -83,7 +85,7 @@ def test_default_run_on_a_small_music21_corpus_then_reruns_keep_versions(tmp_pat
     data = project / "data"
     for path in [
         "01_raw/music21_corpus/metadata.csv",
-        "03_primary/train_tokens.json",
+        "03_primary/train_tokens",
         "03_primary/notes.csv",
         "06_models/tokenizer.json",
         "06_models/transformer",
@@ -102,7 +104,7 @@ def test_default_run_on_a_small_music21_corpus_then_reruns_keep_versions(tmp_pat
     _kedro(project, "--pipeline=data_engineering")
     _kedro(project, "--pipeline=eda")
     assert len(_versions(data / "03_primary/notes.csv")) == 2
-    assert len(_versions(data / "03_primary/train_tokens.json")) == 2
+    assert len(_versions(data / "03_primary/train_tokens")) == 2
     assert len(_versions(data / "08_reporting/pitch_class.png")) == 2
     first, second = _versions(data / "03_primary/notes.csv")
     assert (data / "03_primary/notes.csv" / first / "notes.csv").read_text() == (data / "03_primary/notes.csv" / second / "notes.csv").read_text()
@@ -123,8 +125,8 @@ def test_maestro_env_skips_corrupt_and_empty_files(tmp_path, params):
     report = json.loads(reports[0].read_text())
     assert {entry["midi_filename"] for entry in report["skipped"]} == {"2004/corrupt.midi", "2005/empty.midi"}
     assert report["pieces_loaded"] == 6
-    tokens = [json.loads(p.read_text()) for p in (project / "data/03_primary").rglob("*_tokens.json") if p.is_file()]
-    assert sum(len(t) for t in tokens) == 6
+    splits = [TokenShardsDataset(filepath=str(project / f"data/03_primary/{s}_tokens"), version=Version(None, None)).load() for s in ("train", "validation", "test")]
+    assert sum(len(t) for t in splits) == 6
 
 
 def test_a_bad_parameter_stops_the_run_before_any_node(tmp_path, params):
