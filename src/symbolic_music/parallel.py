@@ -53,7 +53,7 @@ def parallel_map(
     ``executor="dask"``: one Dask task per item on the cluster at ``dask["scheduler_address"]``,
     or, with no address, on a ``LocalCluster`` of ``n_workers`` processes of
     ``threads_per_worker`` threads started here and closed at the end (``num_workers`` is not
-    used). ``shared`` values are sent to every worker once (``scatter``), not with every task.
+    used). ``shared`` values are sent once, as a task every file's task depends on, not with every task.
     An item is tried at most ``1 + retries`` times, whether its task raised or its worker died
     (Dask's task ``retries``; on the ``LocalCluster`` also the scheduler's ``allowed-failures``:
     an external scheduler keeps its own). An item that still fails goes to
@@ -85,8 +85,10 @@ def dask_client(settings: dict) -> Iterator[Any]:
         with Client(settings["scheduler_address"]) as client:
             yield client
         return
-    # the LocalCluster's scheduler runs in this process: give it the same budget of worker deaths
-    with dask.config.set({"distributed.scheduler.allowed-failures": int(settings["retries"])}):
+    # The LocalCluster's scheduler runs in this process: give it the same budget of worker deaths,
+    # and one task per worker thread at a time, so a dying worker takes only its own file with it.
+    config = {"distributed.scheduler.allowed-failures": int(settings["retries"]), "distributed.scheduler.worker-saturation": 1.0}
+    with dask.config.set(config):
         cluster = LocalCluster(
             n_workers=int(settings["n_workers"]),
             threads_per_worker=int(settings["threads_per_worker"]),
@@ -97,6 +99,10 @@ def dask_client(settings: dict) -> Iterator[Any]:
         yield client
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
 def _dask_map(function, items, settings, shared, desc, unit, on_error) -> list[Any]:
     from distributed import as_completed
 
@@ -104,8 +110,10 @@ def _dask_map(function, items, settings, shared, desc, unit, on_error) -> list[A
     results: list[Any] = [None] * len(items)
     with dask_client(settings) as client:
         log.info("Dask: %d items on %s", len(items), client.scheduler.address)
-        scattered = {name: client.scatter(value, broadcast=True, hash=False) for name, value in shared.items()}
-        futures = client.map(function, items, retries=int(settings["retries"]), pure=False, **scattered)
+        # shared values as tasks, not scattered data: a task's result lost with every worker that
+        # held it is computed again, where scattered data would be gone and cancel every file
+        shared_futures = {name: client.submit(_identity, value, pure=False) for name, value in shared.items()}
+        futures = client.map(function, items, retries=int(settings["retries"]), pure=False, **shared_futures)
         position = {future.key: index for index, future in enumerate(futures)}
         for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit=unit):
             index = position[future.key]
