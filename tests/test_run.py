@@ -47,6 +47,15 @@ def test_catalog_resolves_in_each_environment(env, raw_type):
         assert params["transformer_model"]["training"]["warmup_steps"] == 1000
 
 
+@pytest.mark.parametrize("env", ["base", "maestro", "midi_folder"])
+def test_a_runtime_parameter_overrides_one_key_in_every_environment(env):
+    """``--params=data_engineering.executor=dask`` keeps the rest of the group in every environment."""
+    bootstrap_project(PROJECT_ROOT)
+    with KedroSession.create(project_path=PROJECT_ROOT, env=env, runtime_params={"data_engineering": {"executor": "dask"}}) as session:
+        group = session.load_context().params["data_engineering"]
+    assert group["executor"] == "dask" and group["tracks"] == "merge" and group["dask"]["retries"] == 2
+
+
 def _kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONUNBUFFERED": "1"}
     result = subprocess.run(
