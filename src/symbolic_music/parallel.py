@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "dask")
 DASK_DEFAULTS = {"scheduler_address": None, "n_workers": 2, "threads_per_worker": 1, "retries": 2}
+MAX_ITEMS_PER_TASK = 16  # Dask tasks carry up to this many items: a few ms of overhead per task, shared
 
 
 def validate_executor(executor: str, dask: dict | None = None) -> None:
@@ -50,15 +51,16 @@ def parallel_map(
     ``executor="local"``: ``num_workers <= 1`` runs in this process; more uses a process pool, so
     ``function``, ``shared`` and the items must pickle. An exception stops the map.
 
-    ``executor="dask"``: one Dask task per item on the cluster at ``dask["scheduler_address"]``,
-    or, with no address, on a ``LocalCluster`` of ``n_workers`` processes of
-    ``threads_per_worker`` threads started here and closed at the end (``num_workers`` is not
-    used). ``shared`` values are sent once, as a task every file's task depends on, not with every task.
-    An item is tried at most ``1 + retries`` times, whether its task raised or its worker died
-    (Dask's task ``retries``; on the ``LocalCluster`` also the scheduler's ``allowed-failures``:
-    an external scheduler keeps its own). An item that still fails goes to
-    ``on_error(item, error)``, whose return value takes its place; without ``on_error`` the
-    error is raised.
+    ``executor="dask"``: Dask tasks of up to ``MAX_ITEMS_PER_TASK`` items (about four tasks per
+    worker thread) on the cluster at ``dask["scheduler_address"]``, or, with no address, on a
+    ``LocalCluster`` of ``n_workers`` processes of ``threads_per_worker`` threads started here
+    and closed at the end (``num_workers`` is not used). ``shared`` values are sent once, as a
+    task every other task depends on. A task is tried at most ``1 + retries`` times, whether it
+    raised or its worker died (Dask's task ``retries``; on the ``LocalCluster`` also the
+    scheduler's ``allowed-failures``: an external scheduler keeps its own); a batch that still
+    fails is split, and each of its items tried alone the same way. An item that fails alone
+    goes to ``on_error(item, error)``, whose return value takes its place; without ``on_error``
+    the error is raised.
 
     Results are identical whichever executor runs (order is kept).
     """
@@ -103,26 +105,53 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _run_batch(batch: list, function: Callable, **shared: Any) -> list[Any]:
+    return [function(item, **shared) for item in batch]
+
+
 def _dask_map(function, items, settings, shared, desc, unit, on_error) -> list[Any]:
+    """One task per batch of items; a batch that fails for good is split into one task per
+    item, so only the item that fails is reported and its batch-mates are processed alone."""
     from distributed import as_completed
 
     validate_executor("dask", {k: v for k, v in settings.items() if k in DASK_DEFAULTS})
     results: list[Any] = [None] * len(items)
+    retries = int(settings["retries"])
     with dask_client(settings) as client:
-        log.info("Dask: %d items on %s", len(items), client.scheduler.address)
+        threads = max(1, sum(client.nthreads().values()))
+        size = max(1, min(MAX_ITEMS_PER_TASK, len(items) // (threads * 4)))
+        log.info("Dask: %d items in tasks of %d on %s (%d threads)", len(items), size, client.scheduler.address, threads)
         # shared values as tasks, not scattered data: a task's result lost with every worker that
-        # held it is computed again, where scattered data would be gone and cancel every file
+        # held it is computed again, where scattered data would be gone and cancel every item
         shared_futures = {name: client.submit(_identity, value, pure=False) for name, value in shared.items()}
-        futures = client.map(function, items, retries=int(settings["retries"]), pure=False, **shared_futures)
-        position = {future.key: index for index, future in enumerate(futures)}
-        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit=unit):
-            index = position[future.key]
-            if future.status == "finished":
-                results[index] = future.result()
-            else:
-                error = future.exception()
-                if on_error is None:
-                    raise error
-                results[index] = on_error(items[index], error)
-            future.release()
+
+        def submit(batches: list[list[int]]) -> dict:
+            futures = client.map(_run_batch, [[items[i] for i in batch] for batch in batches], function=function,
+                                 retries=retries, pure=False, **shared_futures)
+            return {future: batch for future, batch in zip(futures, batches)}
+
+        pending = submit([list(range(start, min(start + size, len(items)))) for start in range(0, len(items), size)])
+        completed = as_completed(list(pending))
+        with tqdm(total=len(items), desc=desc, unit=unit) as bar:
+            for future in completed:
+                batch = pending.pop(future)
+                if future.status not in ("finished", "error"):  # lost with its worker after finishing: Dask computes it again
+                    pending[future] = batch
+                    completed.add(future)
+                    continue
+                if future.status == "finished":
+                    for index, result in zip(batch, future.result()):
+                        results[index] = result
+                    bar.update(len(batch))
+                elif len(batch) > 1:
+                    log.warning("Dask: a batch of %d failed (%s); trying each item alone", len(batch), type(future.exception()).__name__)
+                    singles = submit([[index] for index in batch])
+                    pending.update(singles)
+                    completed.update(singles)
+                elif on_error is None:
+                    raise future.exception()
+                else:
+                    results[batch[0]] = on_error(items[batch[0]], future.exception())
+                    bar.update(1)
+                future.release()
     return results

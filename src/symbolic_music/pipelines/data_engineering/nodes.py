@@ -6,6 +6,7 @@ import functools
 import logging
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from symbolic_music.music.corpus import MIN_GROUP_TO_HOLD_OUT, piece_id_of
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ["canonical_composer", "canonical_title", "split", "year", "midi_filename"]
 SPLITS = ("train", "validation", "test")
+NOTE_TABLE_COLUMNS = ["piece_id", "split", "composer", "pitch", "velocity", "start", "end", "step", "duration"]
 
 
 def _apply_split_strategy(metadata: pd.DataFrame, split: dict) -> pd.DataFrame:
@@ -163,12 +165,11 @@ def split_tokens(
 def label_notes(piece_notes: dict[str, pd.DataFrame], pieces: pd.DataFrame) -> pd.DataFrame:
     """Note tables of every piece → one note table: ``piece_id, split, composer, pitch,
     velocity, start, end, step, duration`` (seconds), in piece order then onset order."""
-    labelled = [
-        piece_notes[row.piece_id].assign(piece_id=row.piece_id, split=row.split, composer=row.composer)
-        for row in pieces.itertuples(index=False)
-    ]
-    columns = ["piece_id", "split", "composer", "pitch", "velocity", "start", "end", "step", "duration"]
-    return pd.concat(labelled, ignore_index=True)[columns]
+    tables = [piece_notes[piece_id] for piece_id in pieces["piece_id"]]
+    counts = [len(table) for table in tables]
+    labels = {column: np.repeat(pieces[column].to_numpy(), counts) for column in ("piece_id", "split", "composer")}
+    notes = pd.concat(tables, ignore_index=True)
+    return pd.concat([pd.DataFrame(labels, index=notes.index), notes], axis=1)[NOTE_TABLE_COLUMNS]
 
 
 def compute_reference_statistics(notes: pd.DataFrame) -> tuple[dict, dict]:
