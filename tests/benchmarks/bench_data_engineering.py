@@ -8,9 +8,9 @@ Run by hand or with ``make bench`` (not collected by pytest):
 
 It reads the corpus the chosen environment's catalog names (building the embedded corpus on
 first use); ``--repeat N`` copies it N times into a temporary folder (as N distinct pieces per
-file) for a longer, steadier measurement. It writes nothing else. A Dask run's time includes
-starting and closing its LocalCluster and the workers' first imports; that start is measured
-alone too, so both rates are shown.
+file) for a longer, steadier measurement. It writes nothing else. The Dask runs use a running
+LocalCluster (started first, its workers' imports done, reached through ``scheduler_address`` as
+a deployed cluster would be); the rate with that start added is shown too.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import argparse
 import copy
 import importlib
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -61,6 +62,26 @@ def run_pipeline(metadata, raw_midi, params, lstm_params) -> float:
     return time.perf_counter() - started
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of the calling process (run on each Dask worker too)."""
+    return sum(os.times()[:2])
+
+
+class Report:
+    """Prints one line per measurement: files/s (wall), CPU ms per file (every process involved),
+    and the ratio to the bare work's files/s."""
+
+    def __init__(self, files: int, bare_seconds: float, bare_cpu: float) -> None:
+        self.files, self.bare_rate = files, files / bare_seconds
+        self.line("bare work (symusic parse + miditok encode, serial):", bare_seconds, bare_cpu, ratio=False)
+
+    def line(self, label: str, seconds: float, cpu: float, ratio: bool = True) -> float:
+        rate = self.files / seconds
+        extra = f"  = {rate / self.bare_rate:.3f} x bare" if ratio else ""
+        print(f"{label:52s} {rate:8.2f} files/s ({seconds:6.2f} s), CPU {1000 * cpu / self.files:6.2f} ms/file{extra}")
+        return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="base")
@@ -69,46 +90,43 @@ def main() -> None:
     args = parser.parse_args()
     project_catalog, all_params = load_project(args.env)
     logging.disable(logging.WARNING)  # the runner's and Dask's INFO lines; the figures are printed
-    params = all_params["data_engineering"]
+    params, lstm_params = all_params["data_engineering"], all_params["lstm_model"]
     metadata = project_catalog["raw_metadata"].load()  # builds the embedded corpus on first use
-    source = project_catalog["raw_midi"]
-    root = Path(source._normalized_path)
-    files = {name: str(root / name) for name in metadata["midi_filename"]}
+    root = Path(project_catalog["raw_midi"]._normalized_path)
     with tempfile.TemporaryDirectory() as tmp:
-        metadata = repeated_corpus(metadata, files, args.repeat, Path(tmp))
+        metadata = repeated_corpus(metadata, {name: str(root / name) for name in metadata["midi_filename"]}, args.repeat, Path(tmp))
         raw_midi = MidiPartitionsDataset(path=tmp)
         paths = [str(Path(tmp) / name) for name in metadata["midi_filename"]]
+        notes = sum(piano_part(Score(path), params["tracks"])[0].note_num() for path in paths)
 
         tokenizer = create_tokenizer(params)
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), cpu_seconds()
         tokens = sum(len(tokenizer.encode(Score(path))) for path in paths)
-        bare = time.perf_counter() - started
-        notes = sum(piano_part(Score(path), params["tracks"])[0].note_num() for path in paths)
-        print(f"corpus: {args.env} x{args.repeat}: {len(paths)} files, {notes:,} notes, {tokens:,} tokens")
-        print(f"bare work (symusic parse + miditok encode, serial): {len(paths) / bare:8.2f} files/s  ({bare:.2f} s)")
+        wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+        print(f"corpus: {args.env} x{args.repeat}: {len(paths)} files, {notes:,} notes, {tokens:,} tokens; {os.cpu_count()} CPUs,"
+              f" load average {os.getloadavg()[0]:.1f}")
+        report = Report(len(paths), wall, cpu)
 
-        def report(label: str, seconds: float, reference: float | None = None) -> float:
-            rate = len(paths) / seconds
-            extra = f"  = {rate / reference:.3f} x {'bare' if reference == len(paths) / bare else '1 worker'}" if reference else ""
-            print(f"{label:50s} {rate:8.2f} files/s  ({seconds:.2f} s){extra}")
-            return rate
-
-        bare_rate = len(paths) / bare
-        local = {**copy.deepcopy(params), "executor": "local", "num_workers": 1}
-        report("data_engineering, local, 1 process:", run_pipeline(metadata, raw_midi, local, all_params["lstm_model"]), bare_rate)
+        cpu = cpu_seconds()
+        seconds = run_pipeline(metadata, raw_midi, {**copy.deepcopy(params), "executor": "local", "num_workers": 1}, lstm_params)
+        report.line("data_engineering, local, 1 process:", seconds, cpu_seconds() - cpu)
         rates = {}
         for workers in args.workers:
-            dask = {**DASK_DEFAULTS, "n_workers": workers, "threads_per_worker": 1}
             started = time.perf_counter()
-            with dask_client(dask) as client:  # what every Dask run pays first: the cluster, the workers' imports
+            with dask_client({**DASK_DEFAULTS, "n_workers": workers}) as client:  # a running cluster, its workers' imports done
                 client.run(importlib.import_module, "symbolic_music.pipelines.data_engineering.per_file")
-            start = time.perf_counter() - started
-            settings = {**copy.deepcopy(params), "executor": "dask", "dask": dask}
-            seconds = run_pipeline(metadata, raw_midi, settings, all_params["lstm_model"])
-            report(f"data_engineering, dask, {workers} worker(s), with start:", seconds, bare_rate)
-            rates[workers] = report(f"  without the start (cluster, imports: {start:.2f} s):", seconds - start, bare_rate)
+                start = time.perf_counter() - started
+                dask = {**DASK_DEFAULTS, "scheduler_address": client.scheduler.address}
+                before, client_cpu = client.run(cpu_seconds), cpu_seconds()
+                seconds = run_pipeline(metadata, raw_midi, {**copy.deepcopy(params), "executor": "dask", "dask": dask}, lstm_params)
+                client_cpu = cpu_seconds() - client_cpu
+                worker_cpu = sum(now - before[worker] for worker, now in client.run(cpu_seconds).items())
+            rates[workers] = report.line(f"data_engineering, dask, {workers} worker(s), running:", seconds, client_cpu + worker_cpu)
+            print(f"{'':4s}CPU ms/file in the workers {1000 * worker_cpu / len(paths):.2f}, in the client and scheduler"
+                  f" {1000 * client_cpu / len(paths):.2f}")
+            report.line(f"  with the LocalCluster's start ({start:.2f} s):", seconds + start, client_cpu + worker_cpu)
         if 1 in rates and 2 in rates:
-            print(f"dask scaling, 1 -> 2 workers (without start): {rates[2] / rates[1]:.3f} x")
+            print(f"dask scaling, 1 -> 2 workers (running cluster): {rates[2] / rates[1]:.3f} x")
 
 
 if __name__ == "__main__":
