@@ -12,8 +12,10 @@ def validate_all_parameters(params: dict) -> None:
     from symbolic_music.music.audio import validate_audio_settings
     from symbolic_music.music.notes import validate_tracks_mode
     from symbolic_music.music.ngram import validate_ngram_settings
+    from symbolic_music.parallel import validate_executor
 
     validate_tracks_mode(params["data_engineering"]["tracks"])
+    validate_executor(params["data_engineering"]["executor"], params["data_engineering"]["dask"])
     validate_transformer(params["transformer_model"])
     validate_generation_params(params["generation"])
     validate_audio_settings(params["generation"]["audio"])
