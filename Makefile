@@ -10,7 +10,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 APP_ARGS ?=
 
-.PHONY: install run test bench viz app clean-data maestro-sample
+.PHONY: install run test bench viz app maestro-sample
 
 $(BIN)/kedro: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

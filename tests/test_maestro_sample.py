@@ -82,7 +82,7 @@ def test_builds_maestro_layout_from_the_sdist(tmp_path, sdist, sample_files, cap
 
 def test_an_identified_file_gets_its_maestro_labels(tmp_path, sdist, sample_files, monkeypatch):
     known = Performance(hashlib.sha256(sample_files["Maestro_2"]).hexdigest()[:HASH_CHARS], "Franz Liszt",
-                        "Dante Sonata", 2009, "test", "2009/original.midi")
+                        "Dante Sonata", 2009, "test", "train", "2009/original.midi")
     monkeypatch.setitem(KNOWN_PERFORMANCES, "Maestro_2", known)
     out = tmp_path / "maestro"
     assert main(["--sdist", str(sdist), "--out", str(out)]) == 0
@@ -93,8 +93,12 @@ def test_an_identified_file_gets_its_maestro_labels(tmp_path, sdist, sample_file
     assert metadata.loc["Maestro_3", "canonical_composer"] == UNKNOWN_COMPOSER
 
 
-def test_identified_performances_fill_every_split():
-    assert {p.split for p in KNOWN_PERFORMANCES.values()} == {"train", "validation", "test"}
+def test_identified_performances_fill_every_split_with_composers_train_holds_too():
+    splits = {p.split for p in KNOWN_PERFORMANCES.values()}
+    assert splits == {"train", "validation", "test"}
+    held_out = {p.composer for p in KNOWN_PERFORMANCES.values() if p.split != "train"}
+    assert held_out <= {p.composer for p in KNOWN_PERFORMANCES.values() if p.split == "train"}
+    assert sorted(p.split for p in KNOWN_PERFORMANCES.values()).count("test") == 2
     assert all(len(p.sha256) == HASH_CHARS for p in KNOWN_PERFORMANCES.values())
 
 

@@ -7,7 +7,10 @@ import json
 
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from kedro.io.core import Version
 from symusic import Score
+
+from symbolic_music.datasets import TokenShardsDataset
 
 from tests.conftest import PROJECT_ROOT, make_score, project_copy, write_midi_folder
 from tests.test_run import _kedro
@@ -45,8 +48,7 @@ def test_midi_folder_env_runs_data_engineering(tmp_path, params):
     assert report["track_handling"] == [{"midi_filename": "band.midi", "tracks": 3, "drum_tracks_dropped": 1, "piano_tracks": 2,
                                          "kept": "merged 2 tracks"}]
     tokens = {}
-    for path in (project / "data/03_primary").rglob("*_tokens.json"):
-        if path.is_file():
-            tokens.update(json.loads(path.read_text()))
+    for split in ("train", "validation", "test"):
+        tokens.update(TokenShardsDataset(filepath=str(project / f"data/03_primary/{split}_tokens"), version=Version(None, None)).load())
     assert len(tokens) == 25 and "chopin/piece_01" in tokens and "band" in tokens
     assert Score(str(root / "chopin" / "piece_01.MID")).note_num() == make_score(1).note_num()

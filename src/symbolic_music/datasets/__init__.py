@@ -1,5 +1,5 @@
 """Custom Kedro datasets: MIDI scores, the tokenizer, model checkpoints, the embedded corpus,
-any folder of MIDI files, the listening test's ratings file, and the checkpoint fine-tuning starts from."""
+any folder of MIDI files, the token store (Parquet shards), the listening test's ratings file, and the checkpoint fine-tuning starts from."""
 
 from symbolic_music.datasets.checkpoints import (
     HFCheckpointDataset,
@@ -14,6 +14,7 @@ from symbolic_music.datasets.midi import (
 )
 from symbolic_music.datasets.midi_folder import MidiFolderCorpusDataset, MidiPartitionsDataset
 from symbolic_music.datasets.music21_corpus import Music21CorpusDataset
+from symbolic_music.datasets.token_shards import TokenShards, TokenShardsDataset
 from symbolic_music.datasets.tokenizer import TokenizerDataset
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "MidiFolderDataset",
     "MidiPartitionsDataset",
     "Music21CorpusDataset",
+    "TokenShards",
+    "TokenShardsDataset",
     "TokenizerDataset",
     "TorchCheckpointDataset",
 ]

@@ -135,6 +135,8 @@ def training_arguments(params: dict) -> TrainingArguments:
         settings["dataloader_pin_memory"] = False
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun: one DDP process
         settings.setdefault("ddp_backend", "nccl" if torch.cuda.is_available() else "gloo")
+        if not torch.cuda.is_available():  # without use_cpu, accelerate sees no DDP on CPU and each rank trains alone
+            settings.setdefault("use_cpu", True)
     return TrainingArguments(
         output_dir=params["trainer_dir"],
         seed=params["seed"],
@@ -169,7 +171,7 @@ def train_transformer(
     ``TrainerCallback``s.
     """
     validate_params(params)
-    if params["num_processes"] > 1:
+    if params["num_processes"] > 1 or params["launcher_args"]:  # launcher_args: one node of a multi-node run
         return _train_distributed(train_windows, validation_windows, vocabulary, params, init_model)
     set_seed(params["seed"])
     model = starting_model(vocabulary, params, init_model)
@@ -211,8 +213,10 @@ def train_transformer(
 
 def _train_distributed(train_windows, validation_windows, vocabulary, params, init_model=None) -> tuple[GPT2LMHeadModel, dict]:
     """Run ``train_transformer`` in ``num_processes`` DDP processes via torchrun
-    (``models/ddp_worker.py``) and read back rank 0's model and history. ``launcher_args``
-    replace ``--standalone`` for multi-node runs (e.g. ``--nnodes``, ``--rdzv_endpoint``)."""
+    (``models/ddp_worker.py``) and read back this node's model and history (its local rank 0's;
+    DDP keeps every replica's weights equal). ``launcher_args`` replace ``--standalone`` for
+    multi-node runs: every node runs this with the same ``--nnodes`` and ``--rdzv_endpoint``
+    and its own ``--node_rank``, and every node gets the trained model back."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         inputs = {"train_windows": train_windows, "validation_windows": validation_windows, "vocabulary": vocabulary, "params": params,

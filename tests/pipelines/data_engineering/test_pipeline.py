@@ -13,22 +13,29 @@ from symusic import ControlChange, Score
 
 from symbolic_music.datasets import MidiDataset, MidiFolderCorpusDataset, MidiPartitionsDataset
 from symbolic_music.music.corpus import piece_id_of
+from symbolic_music.music.notes import notes_table
 from symbolic_music.pipelines import data_engineering
 from symbolic_music.pipelines.data_engineering.nodes import (
     check_corpus_size,
     compute_reference_statistics,
     create_tokenizer,
-    extract_notes,
-    load_scores,
-    tokenize_pieces,
-    unreadable_reason,
+    label_notes,
+    preprocess_pieces,
+    split_tokens,
     validate_metadata,
 )
+from symbolic_music.pipelines.data_engineering.per_file import unreadable_reason
 from tests.conftest import make_score, raw_catalog, run_pipeline, with_engineering_params, write_corpus, write_midi_folder
 
 
 def _loaders(scores: dict[str, Score]) -> dict:
     return {name: (lambda s=score: s) for name, score in scores.items()}
+
+
+def _preprocess(pieces: pd.DataFrame, loaders: dict, params: dict, **changes):
+    """``preprocess_pieces`` with data_engineering's parameters (``changes`` applied) and its tokenizer."""
+    settings = {**params["data_engineering"], **changes}
+    return preprocess_pieces(pieces, loaders, create_tokenizer(settings), settings)
 
 
 def _metadata(n: int = 4) -> pd.DataFrame:
@@ -71,7 +78,7 @@ def test_validate_metadata_rejects_unknown_strategy(params):
         validate_metadata(_metadata(), _loaders({f"2004/p{i}": make_score(i) for i in range(4)}), bad)
 
 
-def test_load_scores_skips_and_reports_bad_files(params):
+def test_preprocess_pieces_skips_and_reports_bad_files(params):
     pieces = validate_metadata(_metadata(), _loaders({f"2004/p{i}": make_score(i) for i in range(4)}), params["data_engineering"])
 
     def corrupt():
@@ -81,8 +88,8 @@ def test_load_scores_skips_and_reports_bad_files(params):
         return Score.from_midi(b"")
 
     loaders = {"2004/p0": lambda: make_score(0), "2004/p1": corrupt, "2004/p2": empty, "2004/p3": lambda: Score(480)}
-    scores, kept, report = load_scores(pieces, loaders, params["data_engineering"])
-    assert list(scores) == ["2004/p0"] and list(kept["piece_id"]) == ["2004/p0"]
+    kept, report, tokens, notes = _preprocess(pieces, loaders, params)
+    assert list(tokens) == list(notes) == ["2004/p0"] and list(kept["piece_id"]) == ["2004/p0"]
     reasons = {entry["midi_filename"]: entry["reason"] for entry in report["skipped"]}
     assert set(reasons) == {"2004/p1.midi", "2004/p2.midi", "2004/p3.midi"}
     assert reasons["2004/p3.midi"] == "no notes"
@@ -91,13 +98,14 @@ def test_load_scores_skips_and_reports_bad_files(params):
     assert kept.loc[0, "num_notes"] == make_score(0).note_num()
 
 
-def test_load_scores_merges_tracks_into_one_piano_track(params):
+def test_preprocess_pieces_merges_tracks_into_one_piano_track(params):
     two_tracks = make_score(1)
     two_tracks.tracks.append(make_score(2).tracks[0])
     pieces = validate_metadata(_metadata(2), _loaders({"2004/p0": two_tracks, "2004/p1": make_score(3)}), params["data_engineering"])
-    scores, _, _ = load_scores(pieces, _loaders({"2004/p0": two_tracks, "2004/p1": make_score(3)}), params["data_engineering"])
-    assert len(scores["2004/p0"].tracks) == 1
-    assert scores["2004/p0"].note_num() == two_tracks.note_num()
+    kept, _, tokens, notes = _preprocess(pieces, _loaders({"2004/p0": two_tracks, "2004/p1": make_score(3)}), params)
+    assert kept.loc[0, "num_notes"] == len(notes["2004/p0"]) == two_tracks.note_num()
+    tokenizer = create_tokenizer(params["data_engineering"])
+    assert len(tokenizer.decode(tokens["2004/p0"]).tracks) == 1
 
 
 def test_create_tokenizer_follows_parameters(params):
@@ -110,21 +118,22 @@ def test_create_tokenizer_follows_parameters(params):
     assert vocabulary.composers == {} and vocabulary.token_ids() == {t: i for t, i in tokenizer.vocab.items()}
 
 
-def test_tokenize_pieces_keeps_whole_pieces_per_split(params):
-    pieces = pd.DataFrame({"piece_id": ["a", "b", "c"], "split": ["train", "validation", "test"]})
+def test_tokens_keep_whole_pieces_per_split(params):
+    pieces = pd.concat([_one_piece(f"{name}.mid") for name in "abc"], ignore_index=True).assign(split=["train", "validation", "test"])
     long_score = make_score(0, num_notes=600)
-    scores = {"a": long_score, "b": make_score(1), "c": make_score(2)}
+    kept, _, piece_tokens, _ = _preprocess(pieces, _loaders({"a": long_score, "b": make_score(1), "c": make_score(2)}), params)
+    train, validation, test = split_tokens(piece_tokens, kept)
     tokenizer = create_tokenizer(params["data_engineering"])
-    train, validation, test = tokenize_pieces(scores, pieces, tokenizer, params["data_engineering"])
     assert list(train) == ["a"] and list(validation) == ["b"] and list(test) == ["c"]
     pitch_tokens = sum(tokenizer.token(i).startswith("Pitch_") for i in train["a"])
     assert pitch_tokens == long_score.note_num()  # no truncation: one Pitch token per note
     assert len(train["a"]) > 2000
 
 
-def test_extract_notes_columns_and_steps(params):
-    pieces = pd.DataFrame({"piece_id": ["a", "b"], "split": ["train", "test"], "composer": ["X", "Y"]})
-    notes = extract_notes({"a": make_score(0), "b": make_score(1)}, pieces, params["data_engineering"])
+def test_note_table_columns_and_steps(params):
+    pieces = pd.concat([_one_piece("a.mid"), _one_piece("b.mid")], ignore_index=True).assign(split=["train", "test"], composer=["X", "Y"])
+    kept, _, _, piece_notes = _preprocess(pieces, _loaders({"a": make_score(0), "b": make_score(1)}), params)
+    notes = label_notes(piece_notes, kept)
     assert list(notes.columns) == ["piece_id", "split", "composer", "pitch", "velocity", "start", "end", "step", "duration"]
     assert len(notes) == make_score(0).note_num() + make_score(1).note_num()
     first_a = notes[notes["piece_id"] == "a"]
@@ -189,15 +198,14 @@ def test_missing_file_stops_the_pipeline_naming_it(tmp_path, params):
         run_pipeline(data_engineering.create_pipeline(), catalog)
 
 
-def test_two_workers_give_the_serial_output(engineered, params):
-    """Tokenization and note extraction across 2 processes equal the serial run."""
-    scores, pieces = engineered["scores"], engineered["pieces"]
-    tokenizer = engineered["tokenizer"]
-    parallel = {**params["data_engineering"], "num_workers": 2}
-    assert tokenize_pieces(scores, pieces, tokenizer, parallel) == (
-        engineered["train_tokens"], engineered["validation_tokens"], engineered["test_tokens"],
-    )
-    pd.testing.assert_frame_equal(extract_notes(scores, pieces, parallel), engineered["notes"])
+def test_two_workers_give_the_serial_output(engineered, corpus_root, params):
+    """Parsing, tokenization and note extraction across 2 processes equal the serial run."""
+    raw_midi = raw_catalog(corpus_root)["raw_midi"].load()
+    kept, report, tokens, notes = _preprocess(engineered["checked_pieces"], raw_midi, params, num_workers=2)
+    pd.testing.assert_frame_equal(kept, engineered["loaded_pieces"])
+    assert report == engineered["data_quality_report"] and tokens == engineered["piece_tokens"]
+    assert split_tokens(tokens, kept) == (engineered["train_tokens"], engineered["validation_tokens"], engineered["test_tokens"])
+    pd.testing.assert_frame_equal(label_notes(notes, kept), engineered["notes"])
 
 
 def _band_score() -> Score:
@@ -221,9 +229,8 @@ def _one_piece(midi_filename: str) -> pd.DataFrame:
 ])
 def test_tracks_parameter_on_a_multi_track_file(params, tracks, notes_from, kept):
     band = _band_score()
-    scores, _, report = load_scores(_one_piece("band/x.mid"), {"band/x": lambda: band}, {**params["data_engineering"], "tracks": tracks})
-    assert len(scores["band/x"].tracks) == 1
-    assert scores["band/x"].note_num() == sum(band.tracks[i].note_num() for i in notes_from)
+    pieces, report, _, notes = _preprocess(_one_piece("band/x.mid"), {"band/x": lambda: band}, params, tracks=tracks)
+    assert pieces.loc[0, "num_notes"] == len(notes["band/x"]) == sum(band.tracks[i].note_num() for i in notes_from)
     assert report["tracks_mode"] == tracks
     assert report["track_handling"] == [
         {"midi_filename": "band/x.mid", "tracks": 4, "drum_tracks_dropped": 1, "piano_tracks": 2, "kept": kept}
@@ -235,15 +242,15 @@ def test_piano_only_skips_a_file_without_piano_and_lists_no_single_piano_file(pa
     strings.tracks[0].program = 48
     pieces = pd.concat([_one_piece("a/strings.mid"), _one_piece("a/solo.mid")], ignore_index=True)
     loaders = {"a/strings": lambda: strings, "a/solo": lambda: make_score(5)}
-    scores, _, report = load_scores(pieces, loaders, {**params["data_engineering"], "tracks": "piano_only"})
-    assert list(scores) == ["a/solo"] and report["track_handling"] == []
+    _, report, tokens, _ = _preprocess(pieces, loaders, params, tracks="piano_only")
+    assert list(tokens) == ["a/solo"] and report["track_handling"] == []
     assert report["skipped"] == [{"midi_filename": "a/strings.mid", "piece_id": "a/strings",
                                   "reason": "no piano track (General MIDI programs 0-7) among 1 pitched track"}]
 
 
 def test_unknown_tracks_mode_is_named(params):
     with pytest.raises(ValueError, match="data_engineering.tracks"):
-        load_scores(_one_piece("a/x.mid"), {"a/x": lambda: make_score(0)}, {**params["data_engineering"], "tracks": "all"})
+        _preprocess(_one_piece("a/x.mid"), {"a/x": lambda: make_score(0)}, params, tracks="all")
 
 
 def _pedalled_midi() -> Score:
@@ -256,22 +263,24 @@ def _pedalled_midi() -> Score:
 
 
 @pytest.mark.parametrize("pedal", ["ignore", "tokens", "extend"])
-def test_pedal_parameter_prepares_the_piano_part_and_the_tokenizer(params, pedal):
+def test_pedal_parameter_prepares_the_notes_and_the_tokens(params, pedal):
     performance = _pedalled_midi()
-    release = performance.tracks[0].pedals[0].end
-    settings = {**params["data_engineering"], "pedal": pedal}
-    scores, _, report = load_scores(_one_piece("a/x.mid"), {"a/x": lambda: performance}, settings)
-    played, kept = (sorted(score.tracks[0].notes, key=lambda n: (n.time, n.pitch)) for score in (performance, scores["a/x"]))
+    release = performance.to("second").tracks[0].pedals[0].end
+    played = notes_table(performance)
+    _, report, tokens, notes = _preprocess(_one_piece("a/x.mid"), {"a/x": lambda: performance}, params, pedal=pedal)
+    table = notes["a/x"]
     assert report["pedal_mode"] == pedal
-    assert [(n.time, n.pitch, n.velocity) for n in kept] == [(n.time, n.pitch, n.velocity) for n in played]
-    vocabulary = create_tokenizer(settings)
-    pedal_tokens = [t for t in vocabulary.base_tokens(vocabulary.encode(scores["a/x"])) if t.startswith("Pedal")]
-    if pedal == "extend":
-        assert max(n.end for n in kept) == release and all(k.end >= p.end for k, p in zip(kept, played))
-        assert len(scores["a/x"].tracks[0].pedals) == 0
-    else:  # the notes end at key release; the pedal goes to the tokenizer, which reads it under `tokens` only
-        assert [n.end for n in kept] == [n.end for n in played]
-        assert len(scores["a/x"].tracks[0].pedals) == 1
+    key = ["start", "pitch", "velocity"]  # onsets and dynamics stay the performance's
+    pd.testing.assert_frame_equal(table[key].reset_index(drop=True), played[key].reset_index(drop=True))
+    vocabulary = create_tokenizer({**params["data_engineering"], "pedal": pedal})
+    pedal_tokens = [t for t in vocabulary.base_tokens(tokens["a/x"]) if t.startswith("Pedal")]
+    if pedal == "extend":  # every key is released under the pedal here: each note sounds until it comes up,
+        # or until its key is struck again
+        later = [played.loc[(played["pitch"] == row.pitch) & (played["start"] > row.start), "start"] for row in played.itertuples()]
+        assert table["end"].to_numpy() == pytest.approx([min([release, *onsets]) for onsets in later])
+        assert (table["end"].to_numpy() > played["end"].to_numpy()).sum() > len(table) // 2
+    else:  # the notes end at key release; the tokenizer reads the pedal under `tokens` only
+        assert table["end"].to_numpy() == pytest.approx(played["end"].to_numpy())
     assert pedal_tokens == (["Pedal_0", "PedalOff_0"] if pedal == "tokens" else [])
 
 
@@ -282,7 +291,7 @@ def test_reasons_name_files_by_relative_path_only(tmp_path, params):
     loaders = {"2004/corrupt": MidiDataset(filepath=str(tmp_path / "2004" / "corrupt.midi")).load,
                "2004/gone": MidiDataset(filepath=str(tmp_path / "2004" / "gone.midi")).load}
     pieces = pd.concat([_one_piece("2004/corrupt.midi"), _one_piece("2004/gone.midi")], ignore_index=True)
-    _, _, report = load_scores(pieces, loaders, params["data_engineering"])
+    _, report, _, _ = _preprocess(pieces, loaders, params)
     reasons = [entry["reason"] for entry in report["skipped"]]
     assert len(reasons) == 2 and not any(str(tmp_path) in reason for reason in reasons)
     assert reasons[0].startswith("unreadable MIDI: MiniMidi")
@@ -296,12 +305,12 @@ def test_too_few_pieces_stop_the_run_naming_folder_and_counts(params):
     report = {"pieces_listed": 6, "pieces_skipped": 2}
     settings = {**params["data_engineering"], "raw_folder": "data/01_raw/midi_folder"}
     with pytest.raises(ValueError) as error:
-        check_corpus_size(loaded, report, settings, 32)
+        check_corpus_size(loaded, report, settings, {"seq_length": 32})
     message = str(error.value)
     assert "in data/01_raw/midi_folder: found 3 (train 2, validation 1, test 0)" in message
     assert "need at least 3 (train 1, validation 1, test 1" in message
     assert "6 files were listed and 2 skipped" in message and "more than 32 notes" in message
-    assert check_corpus_size(loaded, report, settings, 4) is loaded
+    assert check_corpus_size(loaded, report, settings, {"seq_length": 4}) is loaded
 
 
 def _midi_folder_catalog(root, params) -> DataCatalog:

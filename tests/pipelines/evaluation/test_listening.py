@@ -15,6 +15,7 @@ from symbolic_music.app.main import build_app
 from symbolic_music.music.listening import SUMMARY_COLUMNS, parse_ratings
 from symbolic_music.music.systems import is_real
 from symbolic_music.pipelines import evaluation
+from symbolic_music.pipelines.evaluation.report import listening_lines
 from tests.app.helpers import make_listening_test, served
 from tests.conftest import PROJECT_ROOT, run_pipeline
 
@@ -56,3 +57,8 @@ def test_ten_pairs_judged_through_the_app_are_counted_per_system(tmp_path, param
     assert table["preference_n"][table["preference_n"] > 0].to_dict() == dict(against_real)
     assert table["head_to_head_n"].sum() == 2 * counts["pairs_by_kind"].get("generated_vs_generated", 0)
     assert table["preference_n"].sum() == counts["pairs_by_kind"]["real_vs_generated"] > 0
+    # and the report says so: the judgements, and per system its preference against real music with its count
+    lines = "\n".join(listening_lines(summary, counts))
+    assert "10 judgements from 1 listener(s), 10 of them synthetic" in lines
+    for system, n in against_real.items():
+        assert f"`{system}` is preferred to real music in {int(table.loc[system, 'preference_wins'])} of {n} pairs" in lines

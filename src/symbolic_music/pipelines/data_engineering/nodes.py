@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
-from symusic import Score
 
 from symbolic_music.music.corpus import MIN_GROUP_TO_HOLD_OUT, piece_id_of
-from symbolic_music.music.notes import notes_table, piano_part
-from symbolic_music.music.pedal import apply_pedal
+from symbolic_music.music.notes import validate_tracks_mode
 from symbolic_music.music.statistics import reference_statistics
 from symbolic_music.music.tokens import build_tokenizer
 from symbolic_music.music.vocabulary import Vocabulary
-from symbolic_music.parallel import parallel_map
+from symbolic_music.parallel import DASK_DEFAULTS, parallel_map, validate_executor
+from symbolic_music.pipelines.data_engineering.per_file import (
+    MidiFile,
+    PieceResult,
+    preprocess_file,
+    worker_failure,
+)
 
 log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ["canonical_composer", "canonical_title", "split", "year", "midi_filename"]
 SPLITS = ("train", "validation", "test")
+NOTE_TABLE_COLUMNS = ["piece_id", "split", "composer", "pitch", "velocity", "start", "end", "step", "duration"]
 
 
 def _apply_split_strategy(metadata: pd.DataFrame, split: dict) -> pd.DataFrame:
@@ -62,56 +68,48 @@ def validate_metadata(raw_metadata: pd.DataFrame, raw_midi: dict[str, Callable],
     ].reset_index(drop=True)
 
 
-def unreadable_reason(error: Exception, midi_filename: str) -> str:
-    """Why a MIDI file could not be loaded, naming it only by ``midi_filename`` (its path inside
-    the corpus folder). Kedro's wrapper, which repeats the dataset's absolute ``filepath``, is
-    dropped for the root cause, and any absolute path ending in the file's name is shortened to it."""
-    while error.__cause__ is not None:
-        error = error.__cause__
-    absolute = r"(?:\w[\w+.-]*://)?(?:[A-Za-z]:)?/[^'\"\n]*?" + re.escape(midi_filename)
-    return "unreadable MIDI: " + re.sub(absolute, lambda _: midi_filename, str(error) or type(error).__name__)
+def preprocess_pieces(
+    checked_pieces: pd.DataFrame, raw_midi: dict[str, Callable], tokenizer: Vocabulary, params: dict
+) -> tuple[pd.DataFrame, dict, dict[str, list[int]], dict[str, pd.DataFrame]]:
+    """Piece table + MIDI loaders + vocabulary → (kept pieces, quality report, {piece_id: token
+    ids}, {piece_id: note table}).
 
-
-ONE_PIANO_TRACK = {"tracks": 1, "drum_tracks_dropped": 0, "piano_tracks": 1}  # files left out of track_handling
-
-
-def load_scores(
-    checked_pieces: pd.DataFrame, raw_midi: dict[str, Callable], params: dict
-) -> tuple[dict[str, Score], pd.DataFrame, dict]:
-    """Piece table + MIDI loaders → ({piece_id: one-track piano Score}, kept pieces, quality report).
+    Each file is read, parsed, cut to its piano part, tokenized whole and turned into a note
+    table by one worker (``per_file.preprocess_file``), through ``params["executor"]``:
+    ``local`` (``num_workers`` processes, 1 = this one) or ``dask`` (``params["dask"]``: a
+    scheduler's address, or a ``LocalCluster`` of ``n_workers``). Outputs are the same either way.
 
     ``params["tracks"]`` makes the piano part (``music.notes.piano_part``): ``merge`` plays every
     pitched track on the piano, ``piano_only`` keeps General MIDI programs 0-7; drums are dropped.
     A file symusic cannot parse, an empty file, a file with no notes and (``piano_only``) a file
     with no piano track are each skipped with a logged warning and an entry (file and reason) in
-    the report's ``skipped``; ``track_handling`` lists what was done to every kept file that was
-    not already one piano track. Files are named by ``midi_filename``, never by absolute path.
-    ``params["pedal"]`` prepares every piano part for the models (``music.pedal.apply_pedal``:
-    under ``extend`` the notes held by the sustain pedal are lengthened).
+    the report's ``skipped``; so is a file whose Dask worker died on every try, or whose work
+    raised on every try (``dask.retries``). ``track_handling`` lists what was done to every kept
+    file that was not already one piano track. Files are named by ``midi_filename``, never by
+    absolute path. Each piano part is prepared under the vocabulary's pedal mode (``create_tokenizer``
+    gives it ``params["pedal"]``; ``music.pedal.apply_pedal``: under ``extend`` the notes held by
+    the sustain pedal are lengthened, in the tokens and in the note table alike); the report
+    records it as ``pedal_mode``.
     """
-    scores, skipped, track_handling = {}, [], []
-    for row in checked_pieces.itertuples(index=False):
-        try:
-            score = raw_midi[row.piece_id]()
-        except Exception as error:  # symusic raises RuntimeError; fsspec/IO errors are skips too
-            reason = unreadable_reason(error, row.midi_filename)
-        else:
-            score, summary = piano_part(score, params["tracks"])
-            score = apply_pedal(score, params["pedal"])
-            pitched = summary["tracks"] - summary["drum_tracks_dropped"]
-            if score.note_num() > 0:
-                scores[row.piece_id] = score
-                if {k: summary[k] for k in ONE_PIANO_TRACK} != ONE_PIANO_TRACK:
-                    track_handling.append({"midi_filename": row.midi_filename, **summary})
-                continue
-            among = f"{pitched} pitched track{'s' * (pitched != 1)}"
-            reason = f"no piano track (General MIDI programs 0-7) among {among}" if pitched else "no notes"
-        log.warning("Skipping %s: %s", row.midi_filename, reason)
-        skipped.append({"midi_filename": row.midi_filename, "piece_id": row.piece_id, "reason": reason})
-    pieces = checked_pieces[checked_pieces["piece_id"].isin(scores.keys())].reset_index(drop=True)
+    validate_tracks_mode(params["tracks"])
+    executor, dask = params.get("executor", "local"), {**DASK_DEFAULTS, **(params.get("dask") or {})}
+    validate_executor(executor, dask)
+    files = [MidiFile(row.piece_id, row.midi_filename, raw_midi[row.piece_id]) for row in checked_pieces.itertuples(index=False)]
+    results: list[PieceResult] = parallel_map(
+        preprocess_file, files, params["num_workers"], "parse, tokenize, notes",
+        executor=executor, dask=dask, shared={"tokenizer": tokenizer, "tracks": params["tracks"]},
+        on_error=functools.partial(worker_failure, tries=1 + int(dask["retries"])),
+    )
+    kept = {result.piece_id: result for result in results if result.skip_reason is None}
+    skipped = []
+    for result in results:
+        if result.skip_reason is not None:
+            log.warning("Skipping %s: %s", result.midi_filename, result.skip_reason)
+            skipped.append({"midi_filename": result.midi_filename, "piece_id": result.piece_id, "reason": result.skip_reason})
+    pieces = checked_pieces[checked_pieces["piece_id"].isin(kept.keys())].reset_index(drop=True)
     pieces = pieces.assign(
-        num_notes=[scores[p].note_num() for p in pieces["piece_id"]],
-        duration=[float(scores[p].to("second").end()) for p in pieces["piece_id"]],
+        num_notes=[kept[p].num_notes for p in pieces["piece_id"]],
+        duration=[kept[p].duration for p in pieces["piece_id"]],
     )
     report = {
         "pieces_listed": int(len(checked_pieces)),
@@ -119,12 +117,12 @@ def load_scores(
         "pieces_skipped": len(skipped),
         "skipped": skipped,
         "tracks_mode": params["tracks"],
-        "track_handling": track_handling,
-        "pedal_mode": params["pedal"],
+        "track_handling": [entry for result in results if (entry := result.track_handling()) is not None],
+        "pedal_mode": tokenizer.pedal,
         "pieces_per_split": {s: int((pieces["split"] == s).sum()) for s in SPLITS},
     }
     log.info("Loaded %d of %d pieces (%d skipped)", len(pieces), len(checked_pieces), len(skipped))
-    return scores, pieces, report
+    return pieces, report, {p: r.ids for p, r in kept.items()}, {p: r.notes for p, r in kept.items()}
 
 
 def check_corpus_size(loaded_pieces: pd.DataFrame, data_quality_report: dict, params: dict, lstm_params: dict) -> pd.DataFrame:
@@ -133,7 +131,7 @@ def check_corpus_size(loaded_pieces: pd.DataFrame, data_quality_report: dict, pa
     (``lstm_model.seq_length``), since a shorter one gives the LSTM nothing to predict.
 
     Raises ``ValueError`` naming the corpus folder (``params["raw_folder"]``), the pieces found
-    and needed per split, and how many files were skipped. It runs after ``load_scores``, so the
+    and needed per split, and how many files were skipped. It runs after ``preprocess_pieces``, so the
     data-quality report that lists the skipped files is already saved.
     """
     lstm_seq_length = lstm_params["seq_length"]
@@ -159,30 +157,24 @@ def create_tokenizer(params: dict) -> Vocabulary:
     return Vocabulary(build_tokenizer(params["tokenizer"], params["pedal"]), pedal=params["pedal"])
 
 
-def tokenize_pieces(
-    scores: dict[str, Score], pieces: pd.DataFrame, tokenizer: Vocabulary, params: dict
+def split_tokens(
+    piece_tokens: dict[str, list[int]], pieces: pd.DataFrame
 ) -> tuple[dict[str, list[int]], dict[str, list[int]], dict[str, list[int]]]:
-    """Scores → token ids of every whole piece, one ``{piece_id: ids}`` dict per split
-    (train, validation, test)."""
-    ids = parallel_map(
-        tokenizer.encode, [scores[p] for p in pieces["piece_id"]], params["num_workers"], "tokenize"
-    )
-    by_piece = dict(zip(pieces["piece_id"], ids))
+    """Token ids of every whole piece → one ``{piece_id: ids}`` dict per split (train,
+    validation, test), in piece order."""
     return tuple(
-        {p: by_piece[p] for p in pieces.loc[pieces["split"] == split, "piece_id"]} for split in SPLITS
+        {p: piece_tokens[p] for p in pieces.loc[pieces["split"] == split, "piece_id"]} for split in SPLITS
     )
 
 
-def extract_notes(scores: dict[str, Score], pieces: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """Scores → one note table: ``piece_id, split, composer, pitch, velocity, start, end, step,
-    duration`` (seconds), in piece order then onset order."""
-    tables = parallel_map(notes_table, [scores[p] for p in pieces["piece_id"]], params["num_workers"], "note tables")
-    labelled = [
-        table.assign(piece_id=row.piece_id, split=row.split, composer=row.composer)
-        for row, table in zip(pieces.itertuples(index=False), tables)
-    ]
-    columns = ["piece_id", "split", "composer", "pitch", "velocity", "start", "end", "step", "duration"]
-    return pd.concat(labelled, ignore_index=True)[columns]
+def label_notes(piece_notes: dict[str, pd.DataFrame], pieces: pd.DataFrame) -> pd.DataFrame:
+    """Note tables of every piece → one note table: ``piece_id, split, composer, pitch,
+    velocity, start, end, step, duration`` (seconds), in piece order then onset order."""
+    tables = [piece_notes[piece_id] for piece_id in pieces["piece_id"]]
+    counts = [len(table) for table in tables]
+    labels = {column: np.repeat(pieces[column].to_numpy(), counts) for column in ("piece_id", "split", "composer")}
+    notes = pd.concat(tables, ignore_index=True)
+    return pd.concat([pd.DataFrame(labels, index=notes.index), notes], axis=1)[NOTE_TABLE_COLUMNS]
 
 
 def compute_reference_statistics(notes: pd.DataFrame) -> tuple[dict, dict]:

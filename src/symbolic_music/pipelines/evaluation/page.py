@@ -23,6 +23,7 @@ from symbolic_music.music.plots import piano_roll_png
 from symbolic_music.pipelines.evaluation.checks import confusion_figures, drift_figures
 from symbolic_music.pipelines.evaluation.plots import plot_histograms, plot_ranking
 from symbolic_music.pipelines.evaluation.report import (
+    blanks,
     composer_lines,
     drift_lines,
     guard_lines,
@@ -99,9 +100,9 @@ def ranking_table(summary: pd.DataFrame) -> list[dict]:
         "rank": summary["rank"].map(lambda r: "" if pd.isna(r) else str(int(r))), "set": summary["system"],
         "pieces": summary["pieces"], "excerpts": summary["excerpts"], "mean OA": with_interval(summary, "mean_oa"),
         "JS of intervals": with_interval(summary, "js_interval"), "vs ceiling": summary.get("vs_ceiling", ""),
-        "vs floor": summary.get("vs_floor", ""), "note": summary["note"].fillna(""),
+        "vs floor": summary.get("vs_floor", ""), "note": summary["note"],
     })
-    return table.fillna("–").to_dict(orient="records")
+    return blanks(table, "–").to_dict(orient="records")
 
 
 def write_report_page(
@@ -133,7 +134,7 @@ def write_report_page(
         systems=system_clips(evaluation_pieces, evaluation_summary, clips, page["clips_per_set"]),
         task2=task2_rows(generated_midi, clips, page["task2_rows"]), fits=fit_rows,
         likelihood=evaluation_metrics["likelihood"],
-        memorization=memorization_summary.drop(columns=["max_copied_notes"]).fillna("").to_dict(orient="records"),
+        memorization=blanks(memorization_summary.drop(columns=["max_copied_notes"])).to_dict(orient="records"),
         memorization_reading=[line.removeprefix("- ") for line in memorization_lines(memorization_summary)],
         composer_reading=[line.removeprefix("- ") for line in composer_lines(composer_accuracy)],
         drift_reading=[line.removeprefix("- ") for line in drift_lines(drift_verdicts)],

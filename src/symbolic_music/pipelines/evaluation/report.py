@@ -17,6 +17,11 @@ def _markdown(table: pd.DataFrame) -> str:
     return "\n".join(rows)
 
 
+def blanks(table: pd.DataFrame, blank: str = "") -> pd.DataFrame:
+    """``table`` for display: missing values shown as ``blank``."""
+    return table.astype(object).where(table.notna(), blank)
+
+
 def with_interval(summary: pd.DataFrame, figure: str) -> pd.Series:
     """``0.712 [0.65, 0.77]`` for each row of ``summary`` (``–`` where undefined)."""
     return pd.Series([f"{v:.3f} [{lo:.2f}, {hi:.2f}]" if pd.notna(v) and pd.notna(lo) else f"{v:.3f}" if pd.notna(v) else "–"
@@ -160,7 +165,7 @@ def write_report(evaluation_summary: pd.DataFrame, evaluation_metrics: dict, mem
                   "key correlation (higher is closer), |ln density ratio| and |velocity difference| (lower is closer).", "",
                   _markdown(fit_table), ""]
     lines += ["## Is it copying?", "", *memorization_lines(memorization_summary), "",
-              _markdown(memorization_summary.drop(columns=["max_copied_notes"]).fillna("")), ""]
+              _markdown(blanks(memorization_summary.drop(columns=["max_copied_notes"]))), ""]
     lines += ["## Does it obey? Composer conditioning", "", *composer_lines(composer_accuracy), "",
               "Confusion matrices: `composer_confusion/real_test.png`, `composer_confusion/generated.png`.", ""]
     lines += ["## Drift over length", "", *drift_lines(drift_verdicts), "", "Curves: `drift/task1.png`, `drift/task2.png`, `drift_curves.csv`.", ""]
