@@ -244,3 +244,13 @@ def plot_confusion(confusion_table: pd.DataFrame, title: str) -> plt.Figure:
     ax.set(xlabel="predicted composer", ylabel="true composer", title=title)
     fig.tight_layout()
     return fig
+
+
+def plot_note(text: str, title: str) -> plt.Figure:
+    """A figure holding only ``text``: what stands in for the confusion matrices when there is
+    nothing to classify (a folder of figures must hold one to be saved as a version)."""
+    fig, ax = plt.subplots(figsize=(6, 1.5), dpi=110)
+    ax.axis("off")
+    ax.set_title(title)
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
+    return fig

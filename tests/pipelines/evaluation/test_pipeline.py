@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
+from kedro.io.core import Version
+from kedro_datasets.matplotlib import MatplotlibDataset
 
 from symbolic_music.music import metrics as m
 from symbolic_music.music.distribution import (
@@ -19,7 +21,7 @@ from symbolic_music.music.metrics import js_divergence
 from symbolic_music.music.notes import notes_table
 from symbolic_music.music.systems import system_of
 from symbolic_music.pipelines import evaluation
-from symbolic_music.pipelines.evaluation.checks import memorization_summary
+from symbolic_music.pipelines.evaluation.checks import composer_accuracy, memorization_summary
 from symbolic_music.pipelines.evaluation.nodes import evaluate, likelihood_table
 from symbolic_music.pipelines.evaluation.plots import (
     plot_histograms,
@@ -231,3 +233,16 @@ def test_the_copying_check_flags_copies_of_train_pieces_and_not_random_notes(yar
     assert table.loc["copies", "copying_pieces"] == 3 and table.loc["random", "copying_pieces"] == 0
     assert table.loc["random", "max_longest_run"] < params["generation"]["copy_check"]["max_copied_notes"] < table.loc["copies", "max_longest_run"]
     assert "real/test (baseline)" in table.index
+
+
+def test_composer_check_skips_composer_tokens_without_real_pieces(params, tmp_path):
+    """A model fine-tuned on a one-label folder keeps its checkpoint's composer tokens: pieces asked
+    of them are steered, but this corpus has nothing to train the classifier on but one label."""
+    notes = _split_notes({"train": [0, 1, 2], "validation": [3], "test": [4]}).assign(composer="zed")
+    generated = {f"composer/{name}/balanced/sample_000.mid": make_score(i) for i, name in enumerate(["zed", "Old Master"])}
+    manifest = {"files": {name: {"composer": name.split("/")[1]} for name in generated}}
+    result, figures = composer_accuracy(notes, generated, manifest, params["evaluation"])
+    assert result["composers"] == ["zed"] and "nothing to tell apart" in result["note"]
+    plots = MatplotlibDataset(filepath=str(tmp_path / "composer_confusion"), version=Version(None, None), save_args={"format": "png"})
+    plots.save(figures)  # as the catalog's versioned entry saves it: an empty folder has no version
+    assert [p.name for p in (tmp_path / "composer_confusion").glob("*/*/*")] == ["not_measured.png"]

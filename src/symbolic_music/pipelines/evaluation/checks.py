@@ -14,6 +14,7 @@ from symbolic_music.models.composer_classifier import (
     excerpt_features,
     fit_classifier,
     plot_confusion,
+    plot_note,
 )
 from symbolic_music.music.drift import compare_drift, drift_curves, drift_table, plot_drift
 from symbolic_music.music.excerpts import cut_excerpts
@@ -56,7 +57,7 @@ def _excerpt_features(notes: pd.DataFrame, lengths: dict, seconds: float, max_in
 def composer_accuracy(notes: pd.DataFrame, generated_midi: dict[str, Score], generation_manifest: dict, params: dict) -> tuple[dict, dict]:
     """Does a composer prompt yield that composer? An independent classifier
     (``models.composer_classifier``) is trained on real train excerpts of the composers the
-    model has tokens for (``other`` aside), chosen on validation, and scored on real test
+    model has tokens for (``other`` aside) and this corpus has train pieces of, chosen on validation, and scored on real test
     excerpts: the ceiling. It then names the composer of every excerpt of the composer-steered
     pieces. Returns the figures (accuracies with intervals, counts, chance, candidates) and the
     confusion matrices (real test; requested vs predicted) as figures."""
@@ -64,9 +65,14 @@ def composer_accuracy(notes: pd.DataFrame, generated_midi: dict[str, Score], gen
     seconds, max_interval = params["excerpt_seconds"], settings["max_interval"]
     requested = {name: entry["composer"] for name, entry in generation_manifest["files"].items()
                  if name.startswith("composer/") and entry.get("composer") not in (None, OTHER_COMPOSER)}
+    # a fine-tuned model keeps its checkpoint's composer tokens; only those with real train pieces
+    # in this corpus can be learnt by the classifier (a one-label folder has one)
+    in_corpus = set(notes.loc[notes["split"] == "train", "composer"])
+    requested = {name: composer for name, composer in requested.items() if composer in in_corpus}
     composers = sorted(set(requested.values()))
     if len(composers) < 2:
-        return {"composers": composers, "note": "fewer than two composer tokens: nothing to tell apart"}, {}
+        note = "fewer than two composer tokens with real train pieces in this corpus: nothing to tell apart"
+        return {"composers": composers, "note": note}, {"not_measured.png": plot_note(note, "Composer classifier")}
     real = notes[notes["composer"].isin(composers)]
     lengths = real.groupby("piece_id", sort=False)["end"].max().to_dict()
     splits = {split: _excerpt_features(real[real["split"] == split], lengths, seconds, max_interval) for split in ("train", "validation", "test")}
