@@ -16,7 +16,7 @@ durations compare with the real test split's, both as sounding (the pedal applie
 ``music.pedal.sustained``, what a listener hears) and as keys held: mean and median (s), the
 Jensen-Shannon divergence (bits) of the duration histogram on evaluation's ``time_bins_seconds``,
 and sounding polyphony (notes sounding at once, ``music.metrics.polyphony``). ``--clips DIR``
-renders the first 20 s of two pieces per mode and of the real test piece (with and without its
+renders the first 20 s of ``--clip-count`` pieces per mode (2 by default) and of the real test piece (with and without its
 pedal) to ``DIR/pedal_<mode>_<n>.ogg``, and prints each clip's share of near-silent 50 ms frames
 and the spread of its frame levels (a sustained sound has few dips).
 """
@@ -82,6 +82,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--clips", type=Path, default=None, help="folder for the OGG clips (none: no audio)")
+    parser.add_argument("--clip-count", type=int, default=2, help="pieces rendered per mode")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     catalog, params = load_project(args.env)
@@ -117,14 +118,16 @@ def main() -> None:
             row.update({f"{kind}_{k}": v for k, v in duration_figures(generated[kind], real[kind], bins).items()})
         rows.append(row)
         if args.clips:
-            for index, score in enumerate(scores[:2]):
+            for index, score in enumerate(scores[: args.clip_count]):
                 data = score_audio(first_seconds(score, CLIP_SECONDS), soundfont, generation["audio"])
                 (args.clips / f"pedal_{mode}_{index}.ogg").write_bytes(data)
                 clips.append({"clip": f"pedal_{mode}_{index}.ogg", **clip_figures(data)})
     with pd.option_context("display.width", 250, "display.max_columns", 30, "display.float_format", "{:.3f}".format):
         print(pd.DataFrame(rows).set_index("mode").T.to_string())
         if clips:
-            print(pd.DataFrame(clips).set_index("clip").to_string())
+            table = pd.DataFrame(clips).set_index("clip")
+            print(table.to_string())
+            print(table.groupby(table.index.str.replace(r"_\d+\.ogg$", "", regex=True)).mean().to_string())
 
 
 def _without_pedal(score: Score) -> Score:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from kedro.config import OmegaConfigLoader
 from kedro.io.core import Version
 from symusic import ControlChange, Note, Pedal, Score, Tempo, Track
 
@@ -13,6 +14,8 @@ from symbolic_music.music.audio import find_soundfont, render
 from symbolic_music.music.pedal import SUSTAIN_PEDAL, apply_pedal, sustained, validate_pedal_mode, with_pedal_controls
 from symbolic_music.music.tokens import build_tokenizer
 from symbolic_music.music.vocabulary import Vocabulary
+from symbolic_music.settings import CONFIG_LOADER_ARGS
+from tests.conftest import PROJECT_ROOT
 
 TPQ = 480  # ticks per beat; 120 bpm, so a beat is 0.5 s
 DOWN, UP = 240, 1920  # the pedal is pressed on beat 0.5 and released on beat 4 (bar 2)
@@ -133,3 +136,12 @@ def test_rendered_pedal_is_heard(base_params):
     # keys up at 0.125 s; between 0.5 s and 1.4 s only the pedal keeps the chord sounding
     assert level(wet, 0.5, 1.4) > 10 * level(dry, 0.5, 1.4)
     assert level(wet, 0.0, 0.1) == pytest.approx(level(dry, 0.0, 0.1), rel=0.05)
+
+
+def test_maestro_models_the_pedal_and_changes_nothing_else(base_params):
+    """conf/maestro sets the measured pedal mode (README, "The sustain pedal") and, parameters
+    merging key by key, keeps every other data_engineering setting of conf/base."""
+    loader = OmegaConfigLoader(conf_source=str(PROJECT_ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": "maestro"})
+    maestro, base = loader["parameters"]["data_engineering"], base_params["data_engineering"]
+    assert base["pedal"] == "ignore" and maestro["pedal"] == "tokens"
+    assert {k: v for k, v in maestro.items() if k not in ("pedal", "raw_folder")} == {k: v for k, v in base.items() if k not in ("pedal", "raw_folder")}
