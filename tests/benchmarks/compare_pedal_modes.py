@@ -6,7 +6,9 @@ Train one model per mode first, in the environment given (the MAESTRO sample, CP
     for mode in ignore tokens extend; do
       kedro run --env=maestro --pipelines=data_engineering,transformer_model --params="data_engineering.pedal=$mode,..."
     done
-    python tests/benchmarks/compare_pedal_modes.py --env maestro --samples 8 --clips /tmp
+    python tests/benchmarks/compare_pedal_modes.py --env maestro --samples 8 --clips clips --clip-count 8
+
+(the README's "The sustain pedal" gives the exact commands and the figures they gave).
 
 For each mode, the latest ``transformer`` whose vocabulary was encoded under it (the vocabulary
 records its mode) samples ``--samples`` pieces of ``--seconds`` from BOS with the ``balanced``
@@ -95,6 +97,7 @@ def main() -> None:
     soundfont = find_soundfont(generation["audio"]["soundfont"])
     rows, clips = [], []
     if args.clips:
+        args.clips.mkdir(parents=True, exist_ok=True)
         for name, score in (("real_test", tests[0]), ("real_test_no_pedal", _without_pedal(tests[0]))):
             data = score_audio(first_seconds(score, CLIP_SECONDS), soundfont, generation["audio"])
             (args.clips / f"pedal_{name}.ogg").write_bytes(data)

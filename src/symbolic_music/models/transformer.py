@@ -85,7 +85,8 @@ def starting_model(vocabulary: Vocabulary, params: dict, init_model: GPT2LMHeadM
     with its token embeddings resized to ``vocabulary`` (seeded by ``params['seed']``).
 
     Resizing keeps every existing row at its id (the tied output layer too); the rows of
-    appended composer tokens start at the mean of the old embeddings (HF's ``mean_resizing``).
+    appended composer tokens start near the old embeddings (HF's ``mean_resizing``: drawn from a
+    normal with their mean and covariance).
     ``ValueError`` when the checkpoint is larger than the vocabulary (it was trained with more
     ids: another vocabulary) or its context is shorter than ``max_length``.
     """
