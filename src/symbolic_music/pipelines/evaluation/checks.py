@@ -65,11 +65,13 @@ def composer_accuracy(notes: pd.DataFrame, generated_midi: dict[str, Score], gen
     seconds, max_interval = params["excerpt_seconds"], settings["max_interval"]
     requested = {name: entry["composer"] for name, entry in generation_manifest["files"].items()
                  if name.startswith("composer/") and entry.get("composer") not in (None, OTHER_COMPOSER)}
-    # a fine-tuned model keeps its checkpoint's composer tokens; only those with real train pieces
-    # in this corpus can be learnt by the classifier (a one-label folder has one)
-    in_corpus = set(notes.loc[notes["split"] == "train", "composer"])
-    requested = {name: composer for name, composer in requested.items() if composer in in_corpus}
     composers = sorted(set(requested.values()))
+    if len(composers) >= 2:
+        # a fine-tuned model keeps its checkpoint's composer tokens; only those with real train
+        # pieces in this corpus can be learnt by the classifier (a one-label folder has one)
+        in_corpus = set(notes.loc[notes["split"] == "train", "composer"])
+        requested = {name: composer for name, composer in requested.items() if composer in in_corpus}
+        composers = sorted(set(requested.values()))
     if len(composers) < 2:
         note = "fewer than two composer tokens with real train pieces in this corpus: nothing to tell apart"
         return {"composers": composers, "note": note}, {"not_measured.png": plot_note(note, "Composer classifier")}
