@@ -10,7 +10,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 APP_ARGS ?=
 
-.PHONY: install run test bench viz app maestro-sample
+.PHONY: install run test bench viz app maestro-sample maestro-sample-run
 
 $(BIN)/kedro: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,9 @@ app: install
 # Ten MAESTRO performances from miditok's sdist, in MAESTRO's layout, for `kedro run --env=maestro`.
 maestro-sample: install
 	$(BIN)/python -m symbolic_music.maestro_sample
+
+# The whole run on that sample with the maestro model shrunk to CPU size (minutes, not days).
+MAESTRO_CPU_PARAMS := transformer_model.model.n_layer=2,transformer_model.model.n_embd=128,transformer_model.model.n_head=4,transformer_model.model.n_positions=256,transformer_model.max_length=256,transformer_model.stride=254,transformer_model.composer_tokens.top_k=6,transformer_model.bpe.enabled=false,transformer_model.augmentation.enabled=true,transformer_model.training.num_train_epochs=2,transformer_model.training.per_device_train_batch_size=16,transformer_model.training.per_device_eval_batch_size=32,transformer_model.training.learning_rate=1e-3,transformer_model.training.warmup_steps=20,transformer_model.training.logging_steps=20,transformer_model.training.dataloader_num_workers=0
+maestro-sample-run: install
+	test -f data/01_raw/maestro-v3.0.0/maestro-v3.0.0.csv || $(BIN)/python -m symbolic_music.maestro_sample
+	$(BIN)/kedro run --env=maestro --params="$(MAESTRO_CPU_PARAMS)"

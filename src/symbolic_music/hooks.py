@@ -1,14 +1,16 @@
-"""Project hooks: check every pipeline's parameters when a run starts, before any node runs, and
-put the checkpoints that fine-tuning starts from into the catalog."""
+"""Project hooks: check every pipeline's parameters when a run starts, before any node runs; put
+the checkpoints that fine-tuning starts from into the catalog; say where a run's time went."""
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from kedro.framework.hooks import hook_impl
 
 log = logging.getLogger(__name__)
+SLOWEST_NODES_LOGGED = 8
 
 
 def validate_all_parameters(params: dict) -> None:
@@ -83,3 +85,29 @@ class InitCheckpoints:
             datasets[name].use(source)
             if source is not None:
                 log.info("%s: %s", name, source)
+
+
+class NodeTimes:
+    """Logs, at the end of a run, its wall time and its slowest nodes (with their share of it)."""
+
+    def __init__(self) -> None:
+        self.started, self.run_started, self.seconds = {}, 0.0, {}
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        self.run_started, self.seconds = time.perf_counter(), {}
+
+    @hook_impl
+    def before_node_run(self, node) -> None:
+        self.started[node.name] = time.perf_counter()
+
+    @hook_impl
+    def after_node_run(self, node) -> None:
+        self.seconds[node.name] = time.perf_counter() - self.started.pop(node.name)
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        total = time.perf_counter() - self.run_started
+        slowest = sorted(self.seconds.items(), key=lambda item: -item[1])[:SLOWEST_NODES_LOGGED]
+        log.info("Run took %.0f s in %d nodes; slowest: %s", total, len(self.seconds),
+                 ", ".join(f"{name.split('.')[-1]} {seconds:.0f} s ({seconds / total:.0%})" for name, seconds in slowest))

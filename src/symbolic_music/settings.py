@@ -2,9 +2,9 @@
 
 from kedro.config import OmegaConfigLoader
 
-from symbolic_music.hooks import InitCheckpoints, ValidateParameters
+from symbolic_music.hooks import InitCheckpoints, NodeTimes, ValidateParameters
 
-HOOKS = (ValidateParameters(), InitCheckpoints())
+HOOKS = (ValidateParameters(), InitCheckpoints(), NodeTimes())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 # Parameters merge key by key ("soft"): an environment, or `--params=data_engineering.executor=dask`

@@ -107,9 +107,13 @@ def main() -> None:
               f" load average {os.getloadavg()[0]:.1f}")
         report = Report(len(paths), wall, cpu)
 
-        cpu = cpu_seconds()
-        seconds = run_pipeline(metadata, raw_midi, {**copy.deepcopy(params), "executor": "local", "num_workers": 1}, lstm_params)
-        report.line("data_engineering, local, 1 process:", seconds, cpu_seconds() - cpu)
+        local = {}
+        for workers in args.workers:
+            cpu = cpu_seconds()
+            seconds = run_pipeline(metadata, raw_midi, {**copy.deepcopy(params), "executor": "local", "num_workers": workers}, lstm_params)
+            local[workers] = report.line(f"data_engineering, local, {workers} process(es):", seconds, cpu_seconds() - cpu)  # workers' CPU not counted
+        if 1 in local and 2 in local:
+            print(f"local scaling, 1 -> 2 processes: {local[2] / local[1]:.3f} x")
         rates = {}
         for workers in args.workers:
             started = time.perf_counter()

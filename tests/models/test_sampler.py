@@ -11,7 +11,7 @@ from symbolic_music.models.sampler import Length, Request, cut_to_length, piece_
 from symbolic_music.models.transformer import build_model
 from symbolic_music.music.timeline import bar_starts, bars_from
 
-SETTINGS = {"context_kept": 0.5, "bar_tolerance_seconds": 4.0, "max_tokens_per_second": 100, "batch_size": 8}
+SETTINGS = {"context_kept": 0.5, "bar_tolerance_seconds": 4.0, "max_tokens_per_second": 100, "batch_size": 8, "precision": "auto"}
 BALANCED = {"temperature": 1.0, "top_k": 50, "top_p": 0.95}
 GREEDY = {"temperature": 1.0, "top_k": 1, "top_p": 1.0}
 

@@ -34,6 +34,7 @@ from transformers import (
     TopPLogitsWarper,
 )
 
+from symbolic_music.models.precision import for_sampling
 from symbolic_music.music.notes import cut_score
 from symbolic_music.music.vocabulary import Vocabulary
 
@@ -268,9 +269,11 @@ def sample(model, vocabulary: Vocabulary, requests: list[Request], preset: dict,
 
     ``settings`` are ``generation.sampler``: ``context_kept`` (share of the context kept as
     conditioning when the window slides), ``bar_tolerance_seconds``, ``max_tokens_per_second``
-    (a cap on new tokens, for a model that never moves time on) and ``batch_size``.
+    (a cap on new tokens, for a model that never moves time on), ``batch_size`` and
+    ``precision`` (``models.precision``: the model is moved to the GPU and cast there, in place).
     """
     validate_preset("(given)", preset)
+    model = for_sampling(model, settings["precision"])
     context = model.config.n_positions
     new_per_round = max(1, int(context * (1 - settings["context_kept"])))
     cap_seconds = length.seconds if length.seconds is not None else length.bars * 8  # generous: 8 s a bar
@@ -287,7 +290,7 @@ def sample(model, vocabulary: Vocabulary, requests: list[Request], preset: dict,
             headers = [vocabulary.header(batch[i].composer) for i in active]
             windows = [h + tokens[i][max(0, len(tokens[i]) - (context - len(h) - new_per_round)) :] for h, i in zip(headers, active)]
             rows = _Rows([rules[i] for i in active], [generators[i] for i in active], warpers_of(preset), max(map(len, windows)), vocabulary.eos_id)
-            _generate(model, windows, rows, new_per_round, vocabulary)
+            _generate(model, windows, rows, min(new_per_round, context - rows.prompt_width), vocabulary)
             for row, i in enumerate(active):
                 tokens[i] += rows.new[row]
                 if not rows.done[row] and not rows.new[row]:

@@ -28,11 +28,13 @@ from transformers import (
 )
 from transformers.trainer_utils import get_last_checkpoint
 
+from symbolic_music.models.precision import trainer_arguments, validate_precision
 from symbolic_music.models.windows import PadCollator, WindowDataset
 from symbolic_music.music.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
-GPU_ONLY_ARGUMENTS = ("fp16", "bf16", "activation_checkpointing", "dataloader_pin_memory")
+GPU_ONLY_ARGUMENTS = ("activation_checkpointing", "dataloader_pin_memory")
+PRECISION_ARGUMENTS = ("fp16", "bf16", "half_precision_backend")  # set by transformer_model.precision
 FINETUNE_METHODS = ("full", "lora")
 
 
@@ -56,6 +58,10 @@ def validate_params(params: dict) -> None:
         raise ValueError("transformer_model.model.n_positions must be at least transformer_model.max_length")
     if params["num_processes"] < 1:
         raise ValueError(f"transformer_model.num_processes must be at least 1, got {params['num_processes']}")
+    validate_precision(params["precision"], "transformer_model.precision")
+    for name in PRECISION_ARGUMENTS:
+        if name in params["training"]:
+            raise ValueError(f"transformer_model.training.{name} is set by transformer_model.precision (auto, fp32, bf16, fp16); remove it")
     if params["composer_tokens"]["enabled"] and params["composer_tokens"]["top_k"] < 1:
         raise ValueError("transformer_model.composer_tokens.top_k must be at least 1")
     from symbolic_music.datasets.init_from import validate_init_from  # datasets/ imports no model code
@@ -126,9 +132,10 @@ def with_lora(model: GPT2LMHeadModel, new_token_ids: list[int], settings: dict):
 
 
 def training_arguments(params: dict) -> TrainingArguments:
-    """``TrainingArguments`` straight from ``params['training']``; fp16/bf16, activation
-    (gradient) checkpointing and pinned memory are switched off when no GPU is present."""
-    settings = dict(params["training"])
+    """``TrainingArguments`` straight from ``params['training']``, with the mixed precision of
+    ``params['precision']`` (``models.precision``); activation (gradient) checkpointing and
+    pinned memory are switched off when no GPU is present."""
+    settings = {**params["training"], **trainer_arguments(params["precision"])}
     if not torch.cuda.is_available():
         for name in GPU_ONLY_ARGUMENTS:
             if settings.pop(name, False):

@@ -158,7 +158,7 @@ def test_audio_with_a_missing_soundfont_names_the_parameter(params, tmp_path):
         validate_audio_settings(settings["audio"])
 
 
-@pytest.mark.parametrize("key, value", [("format", "mp4"), ("loudness_dbfs", 0.0), ("sample_rate", 0), ("tail_seconds", -1.0)])
+@pytest.mark.parametrize("key, value", [("format", "mp4"), ("loudness_dbfs", 0.0), ("sample_rate", 0), ("tail_seconds", -1.0), ("num_workers", 0)])
 def test_bad_audio_settings_are_named(params, key, value):
     settings = {**params["generation"], "audio": {**params["generation"]["audio"], key: value}}
     with pytest.raises(ValueError, match=f"generation.audio.{key}"):
@@ -176,3 +176,16 @@ def test_audio_renders_an_ogg_per_file(params):
     assert ogg[:4] == b"OggS"
     assert audio_duration(ogg) == pytest.approx(score.to("second").end() + settings["tail_seconds"], abs=0.01)
     assert abs(loudness_dbfs(ogg) - settings["loudness_dbfs"]) <= 1.0
+
+
+def test_audio_in_worker_processes_is_the_same_audio_in_the_same_order(params):
+    from symbolic_music.music.audio import decode_audio
+    from tests.conftest import make_score
+
+    scores = {f"unconditioned/balanced/sample_{i:03d}": make_score(i, num_notes=4 + 3 * i) for i in range(3)}
+    serial = render_audio(scores, {**params["generation"], "audio": {**params["generation"]["audio"], "num_workers": 1}})
+    parallel = render_audio(scores, {**params["generation"], "audio": {**params["generation"]["audio"], "num_workers": 2}})
+    assert list(parallel) == list(scores)
+    for name in scores:
+        (a, rate_a), (b, rate_b) = decode_audio(serial[name]), decode_audio(parallel[name])
+        assert rate_a == rate_b and a.shape == b.shape and abs(a - b).max() < 1e-4
