@@ -72,8 +72,20 @@ def parallel_map(
     if num_workers <= 1 or len(items) < 2:
         return [bound(item) for item in tqdm(items, desc=desc, unit=unit)]
     chunksize = max(1, len(items) // (num_workers * 8))
-    with ProcessPoolExecutor(max_workers=num_workers) as pool:
-        return list(tqdm(pool.map(bound, items, chunksize=chunksize), total=len(items), desc=desc, unit=unit))
+    # The function and its shared values reach each worker once, not with every chunk of items.
+    with ProcessPoolExecutor(max_workers=num_workers, initializer=_install, initargs=(bound,)) as pool:
+        return list(tqdm(pool.map(_call_installed, items, chunksize=chunksize), total=len(items), desc=desc, unit=unit))
+
+
+_installed: list[Callable] = []  # in a worker process: the function parallel_map runs there
+
+
+def _install(function: Callable) -> None:
+    _installed[:] = [function]
+
+
+def _call_installed(item: Any) -> Any:
+    return _installed[0](item)
 
 
 @contextlib.contextmanager

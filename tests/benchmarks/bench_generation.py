@@ -172,7 +172,7 @@ def main() -> None:
     for kept in CONTEXT_KEPT:
         rate = long_tokens / sampler_seconds(model, vocabulary, {**settings, "context_kept": kept}, preset, long_tokens)
         default = "  (default)" if kept == settings["context_kept"] else ""
-        print(f"  context_kept {kept:.2f}: {rate:.1f} tokens/s = {rate / single_rate:.2f}x the single call{default}")
+        print(f"long piece, context_kept {kept:.2f}: {rate:.1f} tokens/s = {rate / single_rate:.2f}x the single call{default}")
 
 
 if __name__ == "__main__":
