@@ -1,5 +1,6 @@
-"""Benchmark: evaluating 100 generated pieces of about a minute each against a real test split,
-beside the bare note extraction of the same pieces, in one run.
+"""Benchmark: evaluating 100 generated pieces of about a minute each against a real test split
+(note tables, excerpts, their measurements and the bootstrap comparison of every set), beside
+the bare note extraction of the same pieces, in one run.
 
     python tests/benchmarks/bench_evaluation.py [--pieces 100] [--env base]
 
@@ -18,7 +19,10 @@ from _project import load_or_explain, load_project
 
 from symbolic_music.music.baselines import random_piece
 from symbolic_music.music.notes import notes_table
-from symbolic_music.pipelines.evaluation.nodes import collect_pieces, evaluate_systems
+from symbolic_music.pipelines.evaluation.nodes import collect_pieces, compare_systems, measure_excerpts
+
+
+PIECE_SECONDS = 60
 
 
 def main() -> None:
@@ -31,7 +35,7 @@ def main() -> None:
     notes = load_or_explain(catalog, "notes")
     train = notes[notes["split"] == "train"].assign(step=0.125)  # 8 notes/s
     rng = np.random.default_rng(0)
-    generated = {f"random/sample_{i:03d}": random_piece(480, (21, 109), train, rng) for i in range(args.pieces)}
+    generated = {f"random/sample_{i:03d}": random_piece(PIECE_SECONDS, (21, 109), train, rng) for i in range(args.pieces)}
     seconds_of_music = sum(s.to("second").end() for s in generated.values())
 
     started = time.perf_counter()
@@ -39,7 +43,10 @@ def main() -> None:
         notes_table(score)
     extraction = time.perf_counter() - started
     started = time.perf_counter()
-    summary, _ = evaluate_systems(collect_pieces(generated, {}, notes), params["evaluation"])
+    settings = params["evaluation"]
+    pieces, lengths = collect_pieces(generated, {}, notes)
+    _, excerpts = measure_excerpts(pieces, lengths, settings["excerpt_seconds"], settings)
+    compare_systems(excerpts, settings, settings["bootstrap"]["seed"])
     evaluation = time.perf_counter() - started
     real = int(notes["split"].isin(["validation", "test"]).sum())
     print(f"{args.pieces} generated pieces, {seconds_of_music / 60:.0f} minutes of music, plus {real:,} real validation/test notes")
