@@ -15,8 +15,8 @@ import torch
 
 log = logging.getLogger(__name__)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-_said: set[str] = set()  # the parameters whose CPU fallback was logged: once per process
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+_said: set[str] = set()  # the parameters whose CPU fallback was logged: once per process
 
 
 def validate_precision(precision: str, parameter: str) -> None:

@@ -63,7 +63,7 @@ def validate_audio_settings(settings: dict) -> None:
         raise ValueError(f"generation.audio.sample_rate must be at least 1 Hz, got {settings['sample_rate']}")
     if settings["tail_seconds"] < 0:
         raise ValueError(f"generation.audio.tail_seconds must be >= 0, got {settings['tail_seconds']}")
-    if settings.get("num_workers", 1) < 1:
+    if settings["num_workers"] < 1:
         raise ValueError(f"generation.audio.num_workers must be at least 1, got {settings['num_workers']}")
 
 
