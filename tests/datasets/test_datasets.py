@@ -138,3 +138,26 @@ def test_music21_corpus_builds_once_then_reuses_cache(tmp_path, monkeypatch):
     changed = Music21CorpusDataset(str(tmp_path / "corpus"), composers={"bach": {**composers["bach"], "max_pieces": 6}})
     assert not changed.exists()  # different settings: the cache is stale and would be rebuilt
     assert json.loads((tmp_path / "corpus" / "corpus_settings.json").read_text())["composers"] == composers
+
+
+def test_checkpoints_loaded_in_two_threads_at_once_stay_tied(tmp_path):
+    """transformers' loading switches process-wide state: two unguarded loads at once left both
+    models with a meta, untied output layer and every later model untied (the multi-node test)."""
+    import threading
+
+    config = GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=64, n_positions=32)
+    HFCheckpointDataset(filepath=str(tmp_path / "model")).save(GPT2LMHeadModel(config))
+
+    def tied(model) -> bool:
+        return model.lm_head.weight.device.type != "meta" and model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr()
+
+    for _ in range(5):
+        loaded = {}
+        threads = [threading.Thread(target=lambda i=i: loaded.update({i: HFCheckpointDataset(filepath=str(tmp_path / "model")).load()}))
+                   for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(loaded) == 2 and all(tied(model) for model in loaded.values())
+        assert tied(GPT2LMHeadModel(config))

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from symbolic_music.datasets._artifact import ArtifactDataset
+
+# transformers' from_pretrained switches process-wide state while it loads (meta device, weight
+# init and tying flags): two loads in two threads at once leave both models with untied, meta
+# lm_head weights, and every model built later in the process untied too. One load at a time.
+_LOADING = threading.Lock()
+
+
+def load_pretrained(model_class, path: str):
+    """``model_class.from_pretrained(path)`` from local files, one load per process at a time."""
+    with _LOADING:
+        return model_class.from_pretrained(path, local_files_only=True)
 
 
 class HFCheckpointDataset(ArtifactDataset):
@@ -24,7 +36,7 @@ class HFCheckpointDataset(ArtifactDataset):
         self._model_class = getattr(importlib.import_module(module_name), class_name)
 
     def _read(self, path: Path):
-        return self._model_class.from_pretrained(str(path), local_files_only=True)
+        return load_pretrained(self._model_class, str(path))
 
     def _write(self, data, path: Path) -> None:
         data.save_pretrained(str(path))

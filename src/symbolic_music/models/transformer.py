@@ -235,5 +235,7 @@ def _train_distributed(train_windows, validation_windows, vocabulary, params, in
                    "-m", "symbolic_music.models.ddp_worker", str(workdir)]
         log.info("Launching %d DDP processes: %s", params["num_processes"], " ".join(command))
         subprocess.run(command, check=True)
-        model = GPT2LMHeadModel.from_pretrained(str(workdir / "model"), local_files_only=True)
+        from symbolic_music.datasets.checkpoints import load_pretrained  # nodes of a multi-node test load in threads
+
+        model = load_pretrained(GPT2LMHeadModel, str(workdir / "model"))
         return model, json.loads((workdir / "history.json").read_text())
